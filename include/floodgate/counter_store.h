@@ -1,0 +1,83 @@
+// CounterStore: the one operation floodgate needs from a store — check a set of
+// rate limits for one SMTP event and charge them, atomically, in one round trip.
+//
+// Semantics (identical for every backend; tests/conformance runs against each):
+//
+// A LimitCheck names one (subject, limit) pair by its store key and carries the limit's
+// windows. Each window is a GCRA bucket stored as one "theoretical arrival time" (TAT):
+//   emission  E = period / amount           (time one unit takes to refill)
+//   tolerance τ = burst * E                  (bucket size; burst defaults to amount)
+//   a unit costing c fits a window iff  max(TAT, now) + c*E - now <= τ
+// A limit allows iff every one of its windows fits. The event is allowed iff every
+// non-advisory limit allows (advisory = `monitor` action: evaluated, never blocking).
+//
+// Charging: a limit's windows are charged (TAT = max(TAT, now) + c*E) iff
+//   limit.strict || (event allowed && limit allowed).
+// A strict charge never pushes TAT beyond now + τ + period (an abuser who stops is free
+// again at most one period later).
+//
+// Alert de-duplication: each window remembers until when its last refusal was reported.
+// A refused window whose report time has passed is `first_refusal` and its report time
+// becomes now + period: one limit_exceeded alert per subject and window, per period,
+// site-wide.
+//
+// Expiry: a key carries no information once every TAT and report time is in the past,
+// so it expires then (Redis PEXPIRE, memory store sweep): memory stays bounded.
+//
+// Thread-safety: implementations are safe to call from many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "floodgate/clock.h"
+#include "floodgate/result.h"
+
+namespace floodgate {
+
+struct WindowSpec {
+  std::int64_t period_us = 0;     // T; also names the window in the store (one per period)
+  std::int64_t emission_us = 0;   // E = T / amount (at least 1)
+  std::int64_t tolerance_us = 0;  // τ = burst * E
+};
+
+struct LimitCheck {
+  std::string key;  // full store key, e.g. "fg:{account:alice@example.org}:submission"
+  std::vector<WindowSpec> windows;
+  std::int64_t cost = 1;
+  bool strict = false;
+  bool advisory = false;
+};
+
+struct WindowOutcome {
+  bool refused = false;
+  bool first_refusal = false;    // refused, and no refusal reported for this window lately
+  Micros retry_after_us = 0;     // when refused: how long until `cost` would fit
+};
+
+struct LimitOutcome {
+  bool allowed = true;
+  std::vector<WindowOutcome> windows;  // same order as LimitCheck::windows
+};
+
+struct CheckOutcome {
+  bool allowed = true;
+  std::vector<LimitOutcome> limits;  // same order as the request
+};
+
+class CounterStore {
+ public:
+  virtual ~CounterStore() = default;
+
+  // Checks and charges `checks` atomically. An empty request is allowed and costs nothing.
+  virtual Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) = 0;
+
+  // Forgets every window of `key` (admin reset, tests).
+  virtual Status Reset(const std::string& key) = 0;
+
+  // Short name for logs: "memory", "redis".
+  virtual const char* name() const = 0;
+};
+
+}  // namespace floodgate

@@ -1,0 +1,105 @@
+// Config: the validated model of floodgate.toml (SPEC section 8).
+//
+// Built only by LoadConfig (config_loader.h), which refuses anything unknown or
+// inconsistent with the file and line; everything else may assume a Config is valid.
+// A Config is immutable once built and shared between threads as
+// std::shared_ptr<const Config> (a reload swaps the pointer; sessions keep theirs).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/network.h"
+
+namespace floodgate::policy {
+
+enum class SubjectKind { kAccount, kIp, kSender, kSenderDomain };
+enum class CountKind { kMessages, kRecipients };
+enum class Action { kTempfail, kReject, kMonitor };
+enum class Mode { kLeaky, kStrict };
+enum class Backend { kMemory, kRedis };
+enum class OnError { kLocal, kTempfail, kAccept };
+
+// One window of a limit: `amount` units per `period_s`, bucket of `burst` units.
+struct Rate {
+  std::int64_t amount = 0;
+  std::int64_t period_s = 0;
+  std::int64_t burst = 0;  // defaults to amount
+  std::string text;        // as written, e.g. "300/1h"
+};
+
+struct Limit {
+  std::string name;  // [A-Za-z0-9_.-]+, unique; part of the store key
+  SubjectKind subject = SubjectKind::kAccount;
+  CountKind count = CountKind::kRecipients;
+  std::vector<Rate> rates;  // at least one; distinct periods
+  Action action = Action::kTempfail;
+  Mode mode = Mode::kLeaky;
+  std::optional<std::string> reply;  // replaces the default reply text (not the code)
+  int ipv4_prefix = 32;              // subject = ip: how much of an address names a client
+  int ipv6_prefix = 64;
+  int line = 0;                      // where it was defined, for messages
+};
+
+// Replaces the rates (and optionally the action) of `limit` for one subject value
+// (`exact`, e.g. "newsletter@example.org") or for every value in a domain
+// (`domain`, from "account:*@example.org").
+struct Override {
+  SubjectKind subject = SubjectKind::kAccount;
+  std::string exact;   // lower-cased; empty when this is a domain override
+  std::string domain;  // lower-cased; empty when this is an exact override
+  std::string limit;   // name of the limit it overrides
+  std::vector<Rate> rates;
+  std::optional<Action> action;
+  int line = 0;
+};
+
+struct Exemptions {
+  std::vector<Network> networks;     // client addresses never limited
+  std::vector<std::string> accounts; // lower-cased SASL logins never limited
+  std::vector<std::string> domains;  // lower-cased: accounts in these domains never limited
+};
+
+struct MilterConfig {
+  std::string socket = "inet:8899@127.0.0.1";
+  std::string user;      // drop privileges to this user after binding (when root)
+  int umask = 0007;      // for a unix socket
+  int timeout_s = 30;    // libmilter I/O timeout
+};
+
+struct StoreConfig {
+  Backend backend = Backend::kMemory;
+  std::string url = "redis://127.0.0.1:6379/0";
+  std::string key_prefix = "fg:";
+  int timeout_ms = 50;
+  OnError on_error = OnError::kLocal;
+};
+
+struct AlertsConfig {
+  std::string syslog_facility = "mail";
+  std::string alert_command;  // empty: none
+};
+
+struct Config {
+  std::string source;  // file it came from; "(built-in defaults)" when none
+  MilterConfig milter;
+  StoreConfig store;
+  AlertsConfig alerts;
+  std::vector<Limit> limits;
+  std::vector<Override> overrides;
+  Exemptions exempt;
+};
+
+// The configuration used when no file is given: memory store, one account limit.
+Config DefaultConfig();
+
+const char* ToString(SubjectKind k);
+const char* ToString(CountKind k);
+const char* ToString(Action a);
+const char* ToString(Mode m);
+const char* ToString(Backend b);
+const char* ToString(OnError e);
+
+}  // namespace floodgate::policy

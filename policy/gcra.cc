@@ -1,0 +1,71 @@
+#include "policy/gcra.h"
+
+#include <algorithm>
+
+namespace floodgate::policy {
+namespace {
+
+// Fit test for one window: the TAT after charging `cost`, and whether it fits.
+struct Trial {
+  Micros new_tat;
+  bool fits;
+};
+
+Trial Try(const WindowSpec& w, const WindowState& s, std::int64_t cost, Micros now) {
+  const Micros base = std::max(s.tat, now);
+  const Micros new_tat = base + cost * w.emission_us;
+  return {new_tat, new_tat - now <= w.tolerance_us};
+}
+
+}  // namespace
+
+CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
+                         std::vector<std::vector<WindowState>>& states, Micros now) {
+  CheckOutcome out;
+  out.limits.resize(checks.size());
+  std::vector<std::vector<Trial>> trials(checks.size());
+
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const LimitCheck& c = checks[i];
+    LimitOutcome& lo = out.limits[i];
+    lo.windows.resize(c.windows.size());
+    for (std::size_t j = 0; j < c.windows.size(); ++j) {
+      const Trial t = Try(c.windows[j], states[i][j], c.cost, now);
+      trials[i].push_back(t);
+      if (!t.fits) {
+        WindowOutcome& wo = lo.windows[j];
+        wo.refused = true;
+        wo.retry_after_us = t.new_tat - now - c.windows[j].tolerance_us;
+        lo.allowed = false;
+      }
+    }
+    if (!lo.allowed && !c.advisory) out.allowed = false;
+  }
+
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const LimitCheck& c = checks[i];
+    LimitOutcome& lo = out.limits[i];
+    const bool charge = c.strict || (out.allowed && lo.allowed);
+    for (std::size_t j = 0; j < c.windows.size(); ++j) {
+      WindowState& s = states[i][j];
+      const WindowSpec& w = c.windows[j];
+      if (charge) {
+        s.tat = std::min(trials[i][j].new_tat, now + w.tolerance_us + w.period_us);
+      }
+      WindowOutcome& wo = lo.windows[j];
+      if (wo.refused && s.reported_until <= now) {
+        wo.first_refusal = true;
+        s.reported_until = now + w.period_us;
+      }
+    }
+  }
+  return out;
+}
+
+Micros ExpiresAt(const std::vector<WindowState>& windows) {
+  Micros at = 0;
+  for (const WindowState& s : windows) at = std::max({at, s.tat, s.reported_until});
+  return at;
+}
+
+}  // namespace floodgate::policy
