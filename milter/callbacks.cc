@@ -1,0 +1,175 @@
+#include "milter/callbacks.h"
+
+#include <exception>
+#include <memory>
+
+#include "milter/session.h"
+#include "policy/facts.h"
+
+namespace floodgate::milter {
+namespace {
+
+MilterContext* g_context = nullptr;
+
+Session* GetSession(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
+
+std::string Macro(SMFICTX* ctx, const char* name) {
+  const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
+  return v ? v : "";
+}
+
+// Runs one callback body; anything thrown becomes a logged tempfail, so a bug can delay
+// mail but never crash Postfix's milter conversation or lose a message.
+template <class F>
+sfsistat Guard(const char* stage, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    try {
+      g_context->alerts.Error(std::string("internal error in ") + stage + ": " + e.what());
+    } catch (...) {
+    }
+  } catch (...) {
+    try {
+      g_context->alerts.Error(std::string("internal error in ") + stage);
+    } catch (...) {
+    }
+  }
+  return SMFIS_TEMPFAIL;
+}
+
+sfsistat Apply(SMFICTX* ctx, const policy::Verdict& v) {
+  switch (v.disposition) {
+    case policy::Disposition::kContinue:
+      return SMFIS_CONTINUE;
+    case policy::Disposition::kTempfail:
+    case policy::Disposition::kReject:
+      // Texts are made safe for smfi_setreply by policy::ReplyText.
+      smfi_setreply(ctx, const_cast<char*>(v.reply.code.c_str()),
+                    const_cast<char*>(v.reply.xcode.c_str()),
+                    const_cast<char*>(v.reply.text.c_str()));
+      return v.disposition == policy::Disposition::kReject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnNegotiate(SMFICTX*, unsigned long, unsigned long f1, unsigned long, unsigned long,
+                     unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
+                     unsigned long* pf3) {
+  return Guard("negotiate", [&] {
+    // Skip every stage floodgate does not use. No SMFIP_NR_* (no-reply) stages: Postfix
+    // does not set TCP_NODELAY on milter sockets, and unanswered packets can wait ~40 ms
+    // for a delayed ACK per message.
+    const unsigned long wanted = SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY |
+                                 SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    *pf0 = 0;  // no message modifications
+    *pf1 = f1 & wanted;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat OnConnect(SMFICTX* ctx, char*, _SOCK_ADDR* hostaddr) {
+  return Guard("connect", [&] {
+    auto session = std::make_unique<Session>();
+    session->facts = ConnectFacts(hostaddr);
+    delete GetSession(ctx);  // a reused context (should not happen) must not leak
+    smfi_setpriv(ctx, session.release());
+    g_context->sessions_open.fetch_add(1, std::memory_order_relaxed);
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
+  return Guard("mail", [&] {
+    Session* s = GetSession(ctx);
+    if (!s) return SMFIS_CONTINUE;
+    s->ResetTransaction();
+    s->config = g_context->config.get();
+    s->facts.account = policy::Lower(Macro(ctx, "{auth_authen}"));
+    s->facts.sender = policy::NormaliseAddress(argv && argv[0] ? argv[0] : "");
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat OnEnvRcpt(SMFICTX* ctx, char**) {
+  return Guard("rcpt", [&] {
+    Session* s = GetSession(ctx);
+    if (!s || !s->config) return SMFIS_CONTINUE;
+    ++s->recipients;
+    // Postfix treats a recipient-stage refusal of sendmail mail as a configuration error:
+    // local submissions are decided at end of message.
+    if (s->facts.local_submission) return SMFIS_CONTINUE;
+    policy::Event event;
+    event.stage = policy::Stage::kRecipient;
+    event.message_charged = s->message_charged;
+    const policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
+    if (v.disposition == policy::Disposition::kContinue) s->message_charged = true;
+    // CONTINUE, never ACCEPT: ACCEPT would end filtering of the whole message.
+    return Apply(ctx, v);
+  });
+}
+
+sfsistat OnEom(SMFICTX* ctx) {
+  return Guard("eom", [&] {
+    Session* s = GetSession(ctx);
+    if (!s || !s->config) return SMFIS_CONTINUE;
+    sfsistat status = SMFIS_CONTINUE;
+    if (s->facts.local_submission) {
+      policy::Event event;
+      event.stage = policy::Stage::kEndOfMessage;
+      event.recipients = s->recipients;
+      policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
+      // A locally submitted message is only ever tempfailed: it stays in the maildrop
+      // queue and pickup retries it, so nothing is lost and nothing bounces.
+      if (v.disposition == policy::Disposition::kReject) {
+        v.disposition = policy::Disposition::kTempfail;
+        v.reply.code = "451";
+        v.reply.xcode = "4.7.28";
+      }
+      status = Apply(ctx, v);
+    }
+    s->ResetTransaction();
+    return status;
+  });
+}
+
+sfsistat OnAbort(SMFICTX* ctx) {
+  return Guard("abort", [&] {
+    if (Session* s = GetSession(ctx)) s->ResetTransaction();
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat OnClose(SMFICTX* ctx) {
+  return Guard("close", [&] {
+    if (Session* s = GetSession(ctx)) {
+      smfi_setpriv(ctx, nullptr);
+      delete s;
+      g_context->sessions_open.fetch_sub(1, std::memory_order_relaxed);
+    }
+    return SMFIS_CONTINUE;
+  });
+}
+
+}  // namespace
+
+void InstallContext(MilterContext* context) { g_context = context; }
+
+smfiDesc MakeFilterDescription() {
+  smfiDesc d{};
+  d.xxfi_name = const_cast<char*>("floodgate");
+  d.xxfi_version = SMFI_VERSION;
+  d.xxfi_flags = 0;
+  d.xxfi_connect = OnConnect;
+  d.xxfi_envfrom = OnEnvFrom;
+  d.xxfi_envrcpt = OnEnvRcpt;
+  d.xxfi_eom = OnEom;
+  d.xxfi_abort = OnAbort;
+  d.xxfi_close = OnClose;
+  d.xxfi_negotiate = OnNegotiate;
+  return d;
+}
+
+}  // namespace floodgate::milter

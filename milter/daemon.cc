@@ -1,0 +1,171 @@
+#include "milter/daemon.h"
+
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "milter/alert_log.h"
+#include "milter/callbacks.h"
+#include "milter/config_holder.h"
+#include "milter/decider.h"
+#include "policy/config_loader.h"
+#include "store/memory_store.h"
+#include "store/store_factory.h"
+
+namespace floodgate::milter {
+namespace {
+
+Result<policy::Config> LoadOrDefault(const std::string& path) {
+  if (path.empty()) return policy::DefaultConfig();
+  return policy::LoadConfig(path);
+}
+
+Status DropPrivileges(const std::string& user) {
+  if (user.empty() || geteuid() != 0) return OkStatus();
+  const passwd* pw = getpwnam(user.c_str());
+  if (!pw) return Error(ErrorKind::kInvalid, "milter.user '" + user + "' does not exist");
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+      setuid(pw->pw_uid) != 0) {
+    return Error(ErrorKind::kInternal, "cannot switch to user '" + user + "'");
+  }
+  return OkStatus();
+}
+
+// Waits for SIGUSR1 (blocked in every thread) and reloads the config. A config that does
+// not load is refused and the running one stays. The store settings are read at start
+// only: changing them needs a restart, which the reload says.
+class Reloader {
+ public:
+  Reloader(std::string path, ConfigHolder& holder, AlertSink& alerts)
+      : path_(std::move(path)), holder_(holder), alerts_(alerts), thread_([this] { Run(); }) {}
+  ~Reloader() {
+    stop_ = true;
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0 || stop_) return;
+      Reload();
+    }
+  }
+  void Reload() {
+    if (path_.empty()) {
+      alerts_.Emit({"config_rejected", {{"reason", "running on built-in defaults: no file to reload"}}});
+      return;
+    }
+    Result<policy::Config> next = policy::LoadConfig(path_);
+    if (!next.ok()) {
+      alerts_.Emit({"config_rejected", {{"file", path_}, {"error", next.error().message()}}});
+      return;
+    }
+    const auto current = holder_.get();
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"file", path_}, {"limits", std::to_string(next->limits.size())}};
+    if (next->store.backend != current->store.backend || next->store.url != current->store.url ||
+        next->milter.socket != current->milter.socket) {
+      fields.emplace_back("note", "store and socket changes take effect after a restart");
+    }
+    holder_.set(std::make_shared<const policy::Config>(std::move(next).value()));
+    alerts_.Emit({"config_reloaded", fields});
+  }
+
+  std::string path_;
+  ConfigHolder& holder_;
+  AlertSink& alerts_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  Result<policy::Config> loaded = LoadOrDefault(options.config_path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "floodgate: %s\n", loaded.error().message().c_str());
+    return 78;  // EX_CONFIG
+  }
+  auto config = std::make_shared<const policy::Config>(std::move(loaded).value());
+  SyslogAlertSink alerts(config->alerts.syslog_facility, options.log_stderr);
+  if (options.config_path.empty()) {
+    alerts.Info("no config file given (-c): running with built-in defaults (memory store, " +
+                std::to_string(config->limits.size()) + " limit(s)); see floodgate -n");
+  }
+
+  // SIGUSR1 is ours: block it before any thread starts so only the reloader gets it.
+  // SIGHUP, SIGTERM and SIGINT belong to libmilter's signal thread.
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+
+  const std::string& socket = config->milter.socket;
+  if (smfi_setconn(const_cast<char*>(socket.c_str())) == MI_FAILURE) {
+    alerts.Error("cannot use milter socket " + socket);
+    return 1;
+  }
+  smfi_settimeout(config->milter.timeout_s);
+  smfiDesc desc = MakeFilterDescription();
+  if (smfi_register(desc) == MI_FAILURE) {
+    alerts.Error("smfi_register failed");
+    return 1;
+  }
+  ConfigHolder holder(config);
+  // The stores and the decider are created after the fork below (threads do not survive
+  // fork); the callbacks see them through the context installed before smfi_main.
+  SystemClock clock;
+  std::unique_ptr<Decider> decider;
+  std::unique_ptr<MilterContext> context;
+
+  const mode_t old_umask = umask(static_cast<mode_t>(config->milter.umask));
+  const int opened = smfi_opensocket(true);
+  umask(old_umask);
+  if (opened == MI_FAILURE) {
+    alerts.Error("cannot open milter socket " + socket);
+    return 1;
+  }
+  if (Status s = DropPrivileges(config->milter.user); !s.ok()) {
+    alerts.Error(s.error().message());
+    return 1;
+  }
+  if (!options.foreground && daemon(0, 0) != 0) {
+    alerts.Error("cannot detach from the terminal");
+    return 1;
+  }
+
+  Result<std::unique_ptr<CounterStore>> primary = store::OpenStore(config->store, clock);
+  if (!primary.ok()) {
+    alerts.Error("cannot open store: " + primary.error().message());
+    return 1;
+  }
+  std::unique_ptr<CounterStore> fallback;
+  if (config->store.backend != policy::Backend::kMemory) {
+    fallback = std::make_unique<store::MemoryStore>(clock);
+  }
+  decider = std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), alerts);
+  context.reset(new MilterContext{holder, *decider, alerts});
+  InstallContext(context.get());
+
+  Reloader reloader(options.config_path, holder, alerts);
+  alerts.Info("started: socket=" + socket + " store=" + decider->primary().name() +
+              " limits=" + std::to_string(config->limits.size()));
+  const int rc = smfi_main();
+  alerts.Info("stopped");
+  return rc == MI_SUCCESS ? 0 : 1;
+}
+
+}  // namespace floodgate::milter

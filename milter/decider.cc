@@ -1,0 +1,58 @@
+#include "milter/decider.h"
+
+namespace floodgate::milter {
+
+Decider::Decider(std::unique_ptr<CounterStore> primary, std::unique_ptr<CounterStore> fallback,
+                 AlertSink& alerts)
+    : primary_(std::move(primary)), fallback_(std::move(fallback)), alerts_(alerts) {}
+
+policy::Verdict Decider::Decide(const policy::Config& config, const policy::Facts& facts,
+                                const policy::Event& event) {
+  const policy::Plan plan = policy::MakePlan(config, facts, event);
+  if (plan.checks.empty()) return {};
+  const std::string client =
+      facts.client ? policy::Network::Of(*facts.client, facts.client->bits()).ToString() : "";
+
+  Result<CheckOutcome> outcome = primary_->Check(plan.checks);
+  if (!outcome.ok()) return OnStoreError(config, plan, outcome.error(), client);
+  MarkUp();
+  policy::Verdict verdict = policy::Interpret(plan, *outcome, client);
+  for (const policy::Alert& a : verdict.alerts) alerts_.Emit(a);
+  return verdict;
+}
+
+void Decider::MarkUp() {
+  if (store_down_.load(std::memory_order_relaxed) && store_down_.exchange(false)) {
+    alerts_.Emit({"store_up", {{"store", primary_->name()}}});
+  }
+}
+
+policy::Verdict Decider::OnStoreError(const policy::Config& config, const policy::Plan& plan,
+                                      const Error& error, const std::string& client) {
+  const policy::OnError on_error = config.store.on_error;
+  if (!store_down_.exchange(true)) {
+    alerts_.Emit({"store_down",
+                  {{"store", primary_->name()},
+                   {"error", error.message()},
+                   {"on_error", policy::ToString(on_error)}}});
+  }
+  policy::Verdict verdict;
+  switch (on_error) {
+    case policy::OnError::kAccept:
+      return verdict;
+    case policy::OnError::kTempfail:
+      verdict.disposition = policy::Disposition::kTempfail;
+      verdict.reply = {"451", "4.3.0", "rate limit service unavailable, try again later"};
+      return verdict;
+    case policy::OnError::kLocal:
+      break;
+  }
+  if (!fallback_) return verdict;
+  Result<CheckOutcome> local = fallback_->Check(plan.checks);
+  if (!local.ok()) return verdict;  // the memory store does not fail; be safe anyway
+  verdict = policy::Interpret(plan, *local, client);
+  for (const policy::Alert& a : verdict.alerts) alerts_.Emit(a);
+  return verdict;
+}
+
+}  // namespace floodgate::milter

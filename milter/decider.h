@@ -1,0 +1,43 @@
+// Decider: one SMTP event in, one Verdict out. Runs the pipeline
+//   policy::MakePlan -> CounterStore::Check -> policy::Interpret
+// and is the single place where `store.on_error` is applied: when the primary store
+// fails, `local` asks the in-process fallback store (same limits, this host alone),
+// `tempfail` refuses with 451 4.3.0, `accept` lets the mail through. The transitions are
+// logged once each (store_down / store_up), never per message.
+// Thread-safety: Decide may be called from any number of threads at once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "floodgate/counter_store.h"
+#include "milter/alert_log.h"
+#include "policy/config.h"
+#include "policy/planner.h"
+#include "policy/verdict.h"
+
+namespace floodgate::milter {
+
+class Decider {
+ public:
+  // `fallback` may be null when the primary cannot fail (memory backend).
+  Decider(std::unique_ptr<CounterStore> primary, std::unique_ptr<CounterStore> fallback,
+          AlertSink& alerts);
+
+  policy::Verdict Decide(const policy::Config& config, const policy::Facts& facts,
+                         const policy::Event& event);
+
+  CounterStore& primary() { return *primary_; }
+
+ private:
+  policy::Verdict OnStoreError(const policy::Config& config, const policy::Plan& plan,
+                               const Error& error, const std::string& client);
+  void MarkUp();
+
+  std::unique_ptr<CounterStore> primary_;
+  std::unique_ptr<CounterStore> fallback_;
+  AlertSink& alerts_;
+  std::atomic<bool> store_down_{false};
+};
+
+}  // namespace floodgate::milter

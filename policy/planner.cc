@@ -1,0 +1,127 @@
+#include "policy/planner.h"
+
+#include <algorithm>
+
+#include "policy/escape.h"
+
+namespace floodgate::policy {
+namespace {
+
+constexpr std::int64_t kMicrosPerSecond = 1'000'000;
+
+// The subject value an event has for `limit`, or nullopt when the subject does not apply
+// (no login, no client address, null sender, local submission for SMTP-only subjects).
+std::optional<std::string> SubjectValue(const Limit& limit, const Facts& facts) {
+  switch (limit.subject) {
+    case SubjectKind::kAccount:
+      if (facts.local_submission || facts.account.empty()) return std::nullopt;
+      return facts.account;
+    case SubjectKind::kIp:
+      if (facts.local_submission || !facts.client) return std::nullopt;
+      return Network::Of(*facts.client, facts.client->v6 ? limit.ipv6_prefix : limit.ipv4_prefix)
+          .ToString();
+    case SubjectKind::kSender:
+      if (facts.sender.empty()) return std::nullopt;
+      return facts.sender;
+    case SubjectKind::kSenderDomain: {
+      const std::string_view d = DomainOf(facts.sender);
+      if (d.empty()) return std::nullopt;
+      return std::string(d);
+    }
+  }
+  return std::nullopt;
+}
+
+// Most specific override first: exact subject value, then its domain.
+const Override* FindOverride(const Config& config, const Limit& limit, const std::string& value) {
+  const Override* domain_match = nullptr;
+  const std::string_view domain = DomainOf(value);
+  for (const Override& o : config.overrides) {
+    if (o.limit != limit.name || o.subject != limit.subject) continue;
+    if (!o.exact.empty() && o.exact == value) return &o;
+    if (!o.domain.empty() && o.domain == domain && !domain_match) domain_match = &o;
+  }
+  return domain_match;
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+}  // namespace
+
+bool IsExempt(const Exemptions& exempt, const Facts& facts) {
+  if (facts.client) {
+    for (const Network& n : exempt.networks) {
+      if (n.Contains(*facts.client)) return true;
+    }
+  }
+  // Senders are forgeable by any client, so only authenticated accounts (and their
+  // domains) can be exempted by name.
+  if (!facts.account.empty()) {
+    if (Contains(exempt.accounts, facts.account)) return true;
+    const std::string_view d = DomainOf(facts.account);
+    if (!d.empty() && Contains(exempt.domains, d)) return true;
+  }
+  return false;
+}
+
+WindowSpec ToWindow(const Rate& rate) {
+  WindowSpec w;
+  w.period_us = rate.period_s * kMicrosPerSecond;
+  w.emission_us = std::max<std::int64_t>(1, w.period_us / rate.amount);
+  w.tolerance_us = (rate.burst > 0 ? rate.burst : rate.amount) * w.emission_us;
+  return w;
+}
+
+std::string StoreKey(const std::string& prefix, SubjectKind kind, std::string_view value,
+                     std::string_view limit_name) {
+  std::string key = prefix;
+  key += '{';
+  key += ToString(kind);
+  key += ':';
+  key += KeyComponent(value);
+  key += "}:";
+  key += limit_name;
+  return key;
+}
+
+Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
+  Plan plan;
+  if (IsExempt(config.exempt, facts)) return plan;
+  for (const Limit& limit : config.limits) {
+    const bool smtp_only = limit.subject == SubjectKind::kAccount || limit.subject == SubjectKind::kIp;
+    if (event.stage == Stage::kEndOfMessage && smtp_only) continue;
+    std::int64_t cost = 1;
+    if (limit.count == CountKind::kMessages) {
+      if (event.stage == Stage::kRecipient && event.message_charged) continue;
+    } else if (event.stage == Stage::kEndOfMessage) {
+      cost = std::max<std::int64_t>(1, event.recipients);
+    }
+    const std::optional<std::string> value = SubjectValue(limit, facts);
+    if (!value) continue;
+
+    PlannedLimit p;
+    p.limit = &limit;
+    p.subject = std::string(ToString(limit.subject)) + ":" + *value;
+    p.rates = limit.rates;
+    p.action = limit.action;
+    if (const Override* o = FindOverride(config, limit, *value)) {
+      p.rates = o->rates;
+      if (o->action) p.action = *o->action;
+    }
+
+    LimitCheck check;
+    check.key = StoreKey(config.store.key_prefix, limit.subject, *value, limit.name);
+    for (const Rate& r : p.rates) check.windows.push_back(ToWindow(r));
+    check.cost = cost;
+    check.strict = limit.mode == Mode::kStrict;
+    check.advisory = p.action == Action::kMonitor;
+
+    plan.limits.push_back(std::move(p));
+    plan.checks.push_back(std::move(check));
+  }
+  return plan;
+}
+
+}  // namespace floodgate::policy

@@ -1,0 +1,75 @@
+#include "policy/verdict.h"
+
+#include <fmt/format.h>
+
+#include "policy/escape.h"
+
+namespace floodgate::policy {
+namespace {
+
+const char* Scope(SubjectKind kind) {
+  switch (kind) {
+    case SubjectKind::kAccount:
+      return "account";
+    case SubjectKind::kIp:
+      return "client address";
+    case SubjectKind::kSender:
+      return "sender";
+    case SubjectKind::kSenderDomain:
+      return "sender domain";
+  }
+  return "sender";
+}
+
+}  // namespace
+
+std::string PeriodText(std::int64_t period_s) {
+  if (period_s % 86400 == 0) return fmt::format("{}d", period_s / 86400);
+  if (period_s % 3600 == 0) return fmt::format("{}h", period_s / 3600);
+  if (period_s % 60 == 0) return fmt::format("{}m", period_s / 60);
+  return fmt::format("{}s", period_s);
+}
+
+Reply RefusalReply(const Limit& limit, Action action) {
+  Reply r;
+  if (action == Action::kReject) {
+    r.code = "550";
+    r.xcode = "5.7.1";
+    r.text = limit.reply ? *limit.reply : fmt::format("{} sending rate exceeded", Scope(limit.subject));
+  } else {
+    r.code = "451";
+    r.xcode = "4.7.28";
+    r.text = limit.reply ? *limit.reply
+                         : fmt::format("{} sending rate exceeded, try again later", Scope(limit.subject));
+  }
+  r.text = ReplyText(r.text);
+  return r;
+}
+
+Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::string& client) {
+  Verdict v;
+  for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
+    const PlannedLimit& p = plan.limits[i];
+    const LimitOutcome& lo = outcome.limits[i];
+    if (lo.allowed) continue;
+    if (p.action != Action::kMonitor && v.disposition == Disposition::kContinue) {
+      v.disposition = p.action == Action::kReject ? Disposition::kReject : Disposition::kTempfail;
+      v.reply = RefusalReply(*p.limit, p.action);
+    }
+    for (std::size_t j = 0; j < lo.windows.size() && j < p.rates.size(); ++j) {
+      if (!lo.windows[j].first_refusal) continue;
+      Alert a;
+      a.event = "limit_exceeded";
+      a.fields = {{"subject", p.subject},
+                  {"limit", p.limit->name},
+                  {"window", PeriodText(p.rates[j].period_s)},
+                  {"count", std::to_string(p.rates[j].amount)},
+                  {"action", ToString(p.action)}};
+      if (!client.empty()) a.fields.emplace_back("client", client);
+      v.alerts.push_back(std::move(a));
+    }
+  }
+  return v;
+}
+
+}  // namespace floodgate::policy

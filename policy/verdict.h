@@ -1,0 +1,45 @@
+// Verdict: what a store outcome means for the SMTP session — the reply to give and the
+// alerts to log. The one place that turns refusals into SMTP replies (SPEC section 4)
+// and decides which refusals are worth an alert (SPEC section 5).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "floodgate/counter_store.h"
+#include "policy/planner.h"
+
+namespace floodgate::policy {
+
+enum class Disposition { kContinue, kTempfail, kReject };
+
+struct Reply {
+  std::string code;   // "451"
+  std::string xcode;  // "4.7.28"
+  std::string text;   // already safe for smfi_setreply (see escape.h ReplyText)
+};
+
+// One syslog event: `event=NAME` followed by the fields in order.
+struct Alert {
+  std::string event;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+struct Verdict {
+  Disposition disposition = Disposition::kContinue;
+  Reply reply;
+  std::vector<Alert> alerts;
+};
+
+// `client` is the client address for alert lines ("" when unknown).
+Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::string& client);
+
+// The reply for a refusal by `action` of `limit` on a subject of `kind`.
+Reply RefusalReply(const Limit& limit, Action action);
+
+// "1h", "30m", "1d", "90s": the shortest exact way to write a period.
+std::string PeriodText(std::int64_t period_s);
+
+}  // namespace floodgate::policy

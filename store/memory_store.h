@@ -1,0 +1,50 @@
+// MemoryStore: the embedded CounterStore. One process, no Redis, state lost on restart.
+//
+// It applies policy::ApplyChecks under one mutex, so every Check is atomic exactly like
+// the Redis script. Keys whose windows hold nothing any more are dropped by a sweep that
+// runs every kSweepEvery checks, so memory stays bounded by the subjects active within
+// their windows. It is also the in-process fallback when Redis is down (on_error=local).
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "floodgate/clock.h"
+#include "floodgate/counter_store.h"
+#include "policy/gcra.h"
+
+namespace floodgate::store {
+
+class MemoryStore final : public CounterStore {
+ public:
+  explicit MemoryStore(const Clock& clock) : clock_(clock) {}
+
+  Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override;
+  Status Reset(const std::string& key) override;
+  const char* name() const override { return "memory"; }
+
+  // Number of keys currently held (tests, metrics).
+  std::size_t size() const;
+
+ private:
+  // Windows are named by period, like the Redis hash fields, so that a limit whose
+  // numbers change keeps its history.
+  struct Entry {
+    std::vector<std::pair<Micros, policy::WindowState>> windows;  // (period, state)
+    Micros expires_at = 0;
+  };
+  static constexpr unsigned kSweepEvery = 4096;
+
+  policy::WindowState& Slot(Entry& e, Micros period);
+  void SweepLocked(Micros now);
+
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  unsigned checks_since_sweep_ = 0;
+};
+
+}  // namespace floodgate::store

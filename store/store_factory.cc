@@ -1,0 +1,22 @@
+#include "store/store_factory.h"
+
+#include "store/memory_store.h"
+#include "store/redis_store.h"
+
+namespace floodgate::store {
+
+Result<std::unique_ptr<CounterStore>> OpenStore(const policy::StoreConfig& config,
+                                                const Clock& clock) {
+  switch (config.backend) {
+    case policy::Backend::kMemory:
+      return std::unique_ptr<CounterStore>(std::make_unique<MemoryStore>(clock));
+    case policy::Backend::kRedis: {
+      auto redis = RedisStore::Open(config.url, config.timeout_ms);
+      if (!redis.ok()) return redis.error();
+      return std::unique_ptr<CounterStore>(std::move(redis).value());
+    }
+  }
+  return Error(ErrorKind::kInvalid, "unknown store backend");
+}
+
+}  // namespace floodgate::store

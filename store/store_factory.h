@@ -1,0 +1,18 @@
+// OpenStore: builds the CounterStore a [store] section asks for.
+// Thread-safety: call once at start-up (or reload); the stores it returns are thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "floodgate/clock.h"
+#include "floodgate/counter_store.h"
+#include "policy/config.h"
+
+namespace floodgate::store {
+
+// A Redis store does not need Redis to be up to be opened: it connects lazily, so
+// floodgate starts (and falls back per on_error) while Redis is still down.
+Result<std::unique_ptr<CounterStore>> OpenStore(const policy::StoreConfig& config,
+                                                const Clock& clock);
+
+}  // namespace floodgate::store
