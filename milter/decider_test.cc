@@ -1,0 +1,112 @@
+#include "milter/decider.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory_store.h"
+
+namespace floodgate::milter {
+namespace {
+
+// A primary store that fails on demand: the point here is the failure policy, not Redis
+// (tests/integration kill a real redis-server for that).
+class SwitchableStore final : public CounterStore {
+ public:
+  explicit SwitchableStore(const Clock& clock) : inner_(clock) {}
+  Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override {
+    if (down) return Error(ErrorKind::kUnavailable, "connection refused");
+    return inner_.Check(checks);
+  }
+  Status Reset(const std::string& key) override { return inner_.Reset(key); }
+  const char* name() const override { return "switchable"; }
+  bool down = false;
+
+ private:
+  store::MemoryStore inner_;
+};
+
+class DeciderTest : public ::testing::Test {
+ protected:
+  DeciderTest() {
+    auto primary = std::make_unique<SwitchableStore>(clock_);
+    primary_ = primary.get();
+    decider_ = std::make_unique<Decider>(std::move(primary),
+                                         std::make_unique<store::MemoryStore>(clock_), alerts_);
+    policy::Limit l;
+    l.name = "submission";
+    l.subject = policy::SubjectKind::kAccount;
+    policy::Rate r;
+    r.amount = 10;
+    r.period_s = 3600;
+    l.rates = {r};
+    config_.limits = {l};
+    facts_.client = policy::Address::Parse("203.0.113.9");
+    facts_.account = "alice@example.org";
+  }
+  int Accepted(int attempts) {
+    int n = 0;
+    for (int i = 0; i < attempts; ++i) {
+      n += decider_->Decide(config_, facts_, {}).disposition == policy::Disposition::kContinue;
+    }
+    return n;
+  }
+  int Count(const std::string& needle) {
+    int n = 0;
+    for (const auto& line : alerts_.lines()) n += line.find(needle) != std::string::npos;
+    return n;
+  }
+
+  FakeClock clock_;
+  MemoryAlertSink alerts_;
+  SwitchableStore* primary_ = nullptr;
+  std::unique_ptr<Decider> decider_;
+  policy::Config config_;
+  policy::Facts facts_;
+};
+
+TEST_F(DeciderTest, LimitExceededIsLoggedOncePerWindowNotPerMessage) {
+  EXPECT_EQ(Accepted(50), 10);
+  EXPECT_EQ(Count("event=limit_exceeded"), 1);
+  EXPECT_EQ(alerts_.lines()[0],
+            "event=limit_exceeded subject=account:alice@example.org limit=submission window=1h "
+            "count=10 action=tempfail client=203.0.113.9");
+}
+
+TEST_F(DeciderTest, LocalFallbackKeepsEnforcingWhileTheStoreIsDown) {
+  config_.store.on_error = policy::OnError::kLocal;
+  primary_->down = true;
+  EXPECT_EQ(Accepted(50), 10);
+  EXPECT_EQ(Count("event=store_down"), 1);
+  primary_->down = false;
+  Accepted(1);
+  EXPECT_EQ(Count("event=store_up"), 1);
+}
+
+TEST_F(DeciderTest, TempfailPolicyRefusesEverythingWhileDown) {
+  config_.store.on_error = policy::OnError::kTempfail;
+  primary_->down = true;
+  const policy::Verdict v = decider_->Decide(config_, facts_, {});
+  EXPECT_EQ(v.disposition, policy::Disposition::kTempfail);
+  EXPECT_EQ(v.reply.code, "451");
+  EXPECT_EQ(v.reply.xcode, "4.3.0");
+  EXPECT_EQ(Accepted(20), 0);
+  EXPECT_EQ(Count("event=store_down"), 1);
+}
+
+TEST_F(DeciderTest, AcceptPolicyLetsMailThroughAndSaysSoOnce) {
+  config_.store.on_error = policy::OnError::kAccept;
+  primary_->down = true;
+  EXPECT_EQ(Accepted(50), 50);
+  EXPECT_EQ(Count("event=store_down"), 1);
+  EXPECT_EQ(Count("on_error=accept"), 1);
+}
+
+TEST_F(DeciderTest, ExemptSubjectsNeverReachTheStore) {
+  config_.exempt.accounts = {"alice@example.org"};
+  primary_->down = true;
+  config_.store.on_error = policy::OnError::kTempfail;
+  EXPECT_EQ(Accepted(5), 5);
+  EXPECT_EQ(Count("store_down"), 0);
+}
+
+}  // namespace
+}  // namespace floodgate::milter

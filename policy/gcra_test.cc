@@ -1,0 +1,180 @@
+#include "policy/gcra.h"
+
+#include <gtest/gtest.h>
+
+namespace floodgate::policy {
+namespace {
+
+constexpr Micros kSecond = 1'000'000;
+constexpr Micros kHour = 3600 * kSecond;
+
+WindowSpec Window(std::int64_t amount, Micros period, std::int64_t burst = 0) {
+  WindowSpec w;
+  w.period_us = period;
+  w.emission_us = period / amount;
+  w.tolerance_us = (burst ? burst : amount) * w.emission_us;
+  return w;
+}
+
+// A tiny single-key store over ApplyChecks, with a clock the test moves.
+class GcraTest : public ::testing::Test {
+ protected:
+  bool Try(std::int64_t cost = 1) { return Run({Limit(cost)}).allowed; }
+  LimitCheck Limit(std::int64_t cost) {
+    LimitCheck c;
+    c.key = "k";
+    c.windows = windows_;
+    c.cost = cost;
+    c.strict = strict_;
+    return c;
+  }
+  CheckOutcome Run(const std::vector<LimitCheck>& checks) {
+    if (states_.size() < checks.size()) states_.resize(checks.size());
+    for (std::size_t i = 0; i < checks.size(); ++i) states_[i].resize(checks[i].windows.size());
+    return ApplyChecks(checks, states_, now_);
+  }
+  int CountAllowed(int attempts) {
+    int n = 0;
+    for (int i = 0; i < attempts; ++i) n += Try() ? 1 : 0;
+    return n;
+  }
+
+  Micros now_ = 1'000 * kHour;
+  bool strict_ = false;
+  std::vector<WindowSpec> windows_;
+  std::vector<std::vector<WindowState>> states_;
+};
+
+TEST_F(GcraTest, FromIdleExactlyTheBurstPassesAtOnce) {
+  windows_ = {Window(100, kHour)};
+  EXPECT_EQ(CountAllowed(1200), 100);
+}
+
+TEST_F(GcraTest, RefillsOneUnitPerEmissionInterval) {
+  windows_ = {Window(100, kHour)};  // E = 36 s
+  ASSERT_EQ(CountAllowed(100), 100);
+  now_ += 36 * kSecond - 1;
+  EXPECT_FALSE(Try()) << "one microsecond before the unit refills";
+  now_ += 1;
+  EXPECT_TRUE(Try()) << "exactly at the refill";
+  EXPECT_FALSE(Try());
+}
+
+TEST_F(GcraTest, AtMostBurstPlusAmountWithinTheFirstPeriod) {
+  windows_ = {Window(100, kHour)};
+  int allowed = 0;
+  // Hammer every second for one full period from idle.
+  for (Micros t = 0; t <= kHour; t += kSecond) {
+    now_ += kSecond;
+    allowed += CountAllowed(5);
+  }
+  EXPECT_EQ(allowed, 200);
+}
+
+TEST_F(GcraTest, NoWindowEdgeDoublesTheRate) {
+  // A fixed window would let 2N pass around its edge; GCRA never lets more than
+  // burst + rate*elapsed pass in any interval.
+  windows_ = {Window(10, 60 * kSecond)};
+  now_ += 59 * kSecond;
+  EXPECT_EQ(CountAllowed(50), 10);
+  now_ += 2 * kSecond;  // "past the edge"
+  EXPECT_EQ(CountAllowed(50), 0);
+}
+
+TEST_F(GcraTest, BurstSmallerThanAmountCapsTheInitialBurst) {
+  windows_ = {Window(60, 60 * kSecond, /*burst=*/5)};
+  EXPECT_EQ(CountAllowed(60), 5);
+  now_ += 10 * kSecond;  // refilled 10 units, but the bucket holds 5
+  EXPECT_EQ(CountAllowed(60), 5);
+}
+
+TEST_F(GcraTest, RefusedUnitsChargeNoWindowInLeakyMode) {
+  windows_ = {Window(30, 60 * kSecond), Window(40, kHour)};
+  EXPECT_EQ(CountAllowed(100), 30);  // the minute window refuses first
+  now_ += 60 * kSecond;              // minute window full again, hour has 10 left (+ refill)
+  EXPECT_EQ(CountAllowed(100), 10);
+}
+
+TEST_F(GcraTest, CostLargerThanWhatIsLeftIsRefusedWhole) {
+  windows_ = {Window(100, kHour)};
+  EXPECT_TRUE(Try(60));
+  EXPECT_FALSE(Try(50));
+  EXPECT_TRUE(Try(40));
+}
+
+TEST_F(GcraTest, StrictModeChargesRefusedAttemptsButCapsThePenalty) {
+  strict_ = true;
+  windows_ = {Window(10, 60 * kSecond)};
+  EXPECT_EQ(CountAllowed(1000), 10);
+  now_ += 60 * kSecond;
+  EXPECT_FALSE(Try()) << "hammering kept the subject blocked";
+  // The cap: at most one period past the bucket's tolerance after the last attempt.
+  now_ += 60 * kSecond + 60 * kSecond;
+  EXPECT_TRUE(Try());
+}
+
+TEST_F(GcraTest, LeakyModeRecoversWhileHammering) {
+  windows_ = {Window(10, 60 * kSecond)};
+  EXPECT_EQ(CountAllowed(1000), 10);
+  now_ += 6 * kSecond;
+  EXPECT_TRUE(Try());
+}
+
+TEST_F(GcraTest, FirstRefusalIsReportedOncePerPeriod) {
+  windows_ = {Window(2, kHour)};
+  CountAllowed(2);
+  CheckOutcome first = Run({Limit(1)});
+  ASSERT_FALSE(first.allowed);
+  EXPECT_TRUE(first.limits[0].windows[0].first_refusal);
+  CheckOutcome second = Run({Limit(1)});
+  EXPECT_FALSE(second.limits[0].windows[0].first_refusal);
+  now_ += kHour;
+  CountAllowed(2);
+  EXPECT_TRUE(Run({Limit(1)}).limits[0].windows[0].first_refusal);
+}
+
+TEST_F(GcraTest, RetryAfterSaysWhenTheUnitFits) {
+  windows_ = {Window(100, kHour)};
+  CountAllowed(100);
+  CheckOutcome o = Run({Limit(1)});
+  EXPECT_EQ(o.limits[0].windows[0].retry_after_us, 36 * kSecond);
+}
+
+TEST_F(GcraTest, AdvisoryLimitNeverBlocksAndIsChargedOnlyWhenItFits) {
+  LimitCheck enforced;
+  enforced.key = "a";
+  enforced.windows = {Window(100, kHour)};
+  LimitCheck advisory = enforced;
+  advisory.key = "b";
+  advisory.windows = {Window(1, kHour)};
+  advisory.advisory = true;
+  CheckOutcome o1 = Run({enforced, advisory});
+  EXPECT_TRUE(o1.allowed);
+  CheckOutcome o2 = Run({enforced, advisory});
+  EXPECT_TRUE(o2.allowed);
+  EXPECT_FALSE(o2.limits[1].allowed);
+  EXPECT_TRUE(o2.limits[1].windows[0].first_refusal);
+}
+
+TEST_F(GcraTest, ARefusalByOneLimitChargesNoOtherLimit) {
+  LimitCheck account;
+  account.key = "account";
+  account.windows = {Window(100, kHour)};
+  LimitCheck ip = account;
+  ip.key = "ip";
+  ip.windows = {Window(1, kHour)};
+  EXPECT_TRUE(Run({account, ip}).allowed);
+  EXPECT_FALSE(Run({account, ip}).allowed);
+  // The account window was charged once only: 99 more pass alone.
+  int n = 0;
+  for (int i = 0; i < 200; ++i) n += Run({account}).allowed ? 1 : 0;
+  EXPECT_EQ(n, 99);
+}
+
+TEST(GcraExpiryTest, ExpiresWhenEveryTimeIsPast) {
+  EXPECT_EQ(ExpiresAt({{5, 0}, {3, 9}}), 9);
+  EXPECT_EQ(ExpiresAt({}), 0);
+}
+
+}  // namespace
+}  // namespace floodgate::policy

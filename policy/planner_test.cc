@@ -1,0 +1,156 @@
+#include "policy/planner.h"
+
+#include <gtest/gtest.h>
+
+namespace floodgate::policy {
+namespace {
+
+Rate R(std::int64_t amount, std::int64_t period_s) {
+  Rate r;
+  r.amount = amount;
+  r.period_s = period_s;
+  return r;
+}
+
+Limit MakeLimit(std::string name, SubjectKind subject, CountKind count,
+                std::vector<Rate> rates = {R(100, 3600)}) {
+  Limit l;
+  l.name = std::move(name);
+  l.subject = subject;
+  l.count = count;
+  l.rates = std::move(rates);
+  return l;
+}
+
+Facts SmtpFacts(std::string account = "alice@example.org", std::string ip = "203.0.113.9") {
+  Facts f;
+  f.client = Address::Parse(ip);
+  f.account = std::move(account);
+  f.sender = "alice@example.org";
+  return f;
+}
+
+class PlannerTest : public ::testing::Test {
+ protected:
+  PlannerTest() {
+    config_.store.key_prefix = "fg:";
+    config_.limits = {MakeLimit("submission", SubjectKind::kAccount, CountKind::kRecipients),
+                      MakeLimit("per-ip", SubjectKind::kIp, CountKind::kMessages),
+                      MakeLimit("by-sender", SubjectKind::kSender, CountKind::kRecipients),
+                      MakeLimit("by-domain", SubjectKind::kSenderDomain, CountKind::kMessages)};
+  }
+  std::vector<std::string> Keys(const Facts& f, Event e = {}) {
+    std::vector<std::string> keys;
+    for (const LimitCheck& c : MakePlan(config_, f, e).checks) keys.push_back(c.key);
+    return keys;
+  }
+  Config config_;
+};
+
+TEST_F(PlannerTest, AnAuthenticatedRecipientMeetsEverySubject) {
+  EXPECT_EQ(Keys(SmtpFacts()),
+            (std::vector<std::string>{"fg:{account:alice@example.org}:submission",
+                                      "fg:{ip:203.0.113.9}:per-ip",
+                                      "fg:{sender:alice@example.org}:by-sender",
+                                      "fg:{sender_domain:example.org}:by-domain"}));
+}
+
+TEST_F(PlannerTest, MessageLimitsAreChargedOncePerTransaction) {
+  Event later;
+  later.message_charged = true;
+  EXPECT_EQ(Keys(SmtpFacts(), later),
+            (std::vector<std::string>{"fg:{account:alice@example.org}:submission",
+                                      "fg:{sender:alice@example.org}:by-sender"}));
+}
+
+TEST_F(PlannerTest, UnauthenticatedMailHasNoAccountSubject) {
+  EXPECT_EQ(Keys(SmtpFacts("")).size(), 3u);
+}
+
+TEST_F(PlannerTest, Ipv6ClientsAreCountedPerSlash64ByDefault) {
+  const auto keys = Keys(SmtpFacts("", "2001:db8:1:2:aaaa::1"));
+  EXPECT_EQ(keys[0], "fg:{ip:2001%3Adb8%3A1%3A2%3A%3A%2F64}:per-ip");
+  EXPECT_EQ(keys, Keys(SmtpFacts("", "2001:db8:1:2:ffff::9")));
+}
+
+TEST_F(PlannerTest, LocalSubmissionsAreLimitedBySenderAtEndOfMessage) {
+  Facts f;
+  f.client = Address::Parse("127.0.0.1");
+  f.local_submission = true;
+  f.sender = "www-data@example.org";
+  Event eom;
+  eom.stage = Stage::kEndOfMessage;
+  eom.recipients = 7;
+  const Plan plan = MakePlan(config_, f, eom);
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.checks[0].key, "fg:{sender:www-data@example.org}:by-sender");
+  EXPECT_EQ(plan.checks[0].cost, 7);  // recipients
+  EXPECT_EQ(plan.checks[1].cost, 1);  // messages
+}
+
+TEST_F(PlannerTest, ExemptNetworksAccountsAndAccountDomainsPlanNothing) {
+  config_.exempt.networks = {*Network::Parse("203.0.113.0/24")};
+  EXPECT_TRUE(Keys(SmtpFacts()).empty());
+  config_.exempt.networks.clear();
+  config_.exempt.accounts = {"alice@example.org"};
+  EXPECT_TRUE(Keys(SmtpFacts()).empty());
+  config_.exempt.accounts.clear();
+  config_.exempt.domains = {"example.org"};
+  EXPECT_TRUE(Keys(SmtpFacts()).empty());
+  EXPECT_FALSE(Keys(SmtpFacts("bob@other.example")).empty());
+}
+
+TEST_F(PlannerTest, ForgedSenderDomainIsNotAnExemption) {
+  config_.exempt.domains = {"example.org"};
+  Facts f = SmtpFacts("");  // unauthenticated, MAIL FROM in an exempt domain
+  EXPECT_FALSE(Keys(f).empty());
+}
+
+TEST_F(PlannerTest, ExactOverrideBeatsDomainOverrideBeatsLimit) {
+  Override domain;
+  domain.limit = "submission";
+  domain.domain = "example.org";
+  domain.rates = {R(500, 3600)};
+  Override exact;
+  exact.limit = "submission";
+  exact.exact = "newsletter@example.org";
+  exact.rates = {R(5000, 3600)};
+  exact.action = Action::kMonitor;
+  config_.overrides = {domain, exact};
+
+  auto amount = [&](const std::string& account) {
+    return MakePlan(config_, SmtpFacts(account), {}).limits[0].rates[0].amount;
+  };
+  EXPECT_EQ(amount("newsletter@example.org"), 5000);
+  EXPECT_EQ(amount("alice@example.org"), 500);
+  EXPECT_EQ(amount("bob@other.example"), 100);
+  const Plan p = MakePlan(config_, SmtpFacts("newsletter@example.org"), {});
+  EXPECT_TRUE(p.checks[0].advisory);
+}
+
+TEST_F(PlannerTest, KeysDoNotDependOnTheLimitsNumbers) {
+  const auto before = Keys(SmtpFacts());
+  config_.limits[0].rates = {R(7, 60), R(9000, 86400)};
+  EXPECT_EQ(Keys(SmtpFacts()), before);
+}
+
+TEST_F(PlannerTest, HostileLoginsCannotForgeAnotherSubjectsKey) {
+  const std::string hostile = "x}:submission\r\n{account:alice@example.org";
+  const auto keys = Keys(SmtpFacts(hostile));
+  EXPECT_NE(keys[0], "fg:{account:alice@example.org}:submission");
+  EXPECT_EQ(keys[0].find('}'), keys[0].rfind('}')) << "exactly one closing brace: " << keys[0];
+  EXPECT_EQ(keys[0].find_first_of("\r\n "), std::string::npos);
+}
+
+TEST(WindowTest, GcraParametersFollowRateAndBurst) {
+  Rate r = R(300, 3600);
+  WindowSpec w = ToWindow(r);
+  EXPECT_EQ(w.period_us, 3600'000'000);
+  EXPECT_EQ(w.emission_us, 12'000'000);
+  EXPECT_EQ(w.tolerance_us, 300 * 12'000'000LL);
+  r.burst = 10;
+  EXPECT_EQ(ToWindow(r).tolerance_us, 10 * 12'000'000LL);
+}
+
+}  // namespace
+}  // namespace floodgate::policy

@@ -1,0 +1,91 @@
+#include "policy/verdict.h"
+
+#include <gtest/gtest.h>
+
+namespace floodgate::policy {
+namespace {
+
+class VerdictTest : public ::testing::Test {
+ protected:
+  VerdictTest() {
+    limit_.name = "submission";
+    limit_.subject = SubjectKind::kAccount;
+    Rate r;
+    r.amount = 100;
+    r.period_s = 3600;
+    limit_.rates = {r};
+  }
+  Plan OnePlan(Action action) {
+    Plan p;
+    PlannedLimit pl;
+    pl.limit = &limit_;
+    pl.subject = "account:alice@example.org";
+    pl.rates = limit_.rates;
+    pl.action = action;
+    p.limits.push_back(pl);
+    p.checks.emplace_back();
+    return p;
+  }
+  static CheckOutcome Refused(bool first) {
+    CheckOutcome o;
+    o.allowed = false;
+    LimitOutcome lo;
+    lo.allowed = false;
+    WindowOutcome w;
+    w.refused = true;
+    w.first_refusal = first;
+    lo.windows = {w};
+    o.limits = {lo};
+    return o;
+  }
+  Limit limit_;
+};
+
+TEST_F(VerdictTest, TempfailUsesTheSpecReply) {
+  const Verdict v = Interpret(OnePlan(Action::kTempfail), Refused(false), "203.0.113.9");
+  EXPECT_EQ(v.disposition, Disposition::kTempfail);
+  EXPECT_EQ(v.reply.code, "451");
+  EXPECT_EQ(v.reply.xcode, "4.7.28");
+  EXPECT_EQ(v.reply.text, "account sending rate exceeded, try again later");
+  EXPECT_TRUE(v.alerts.empty()) << "not the first refusal: no alert";
+}
+
+TEST_F(VerdictTest, RejectUses550) {
+  const Verdict v = Interpret(OnePlan(Action::kReject), Refused(false), "");
+  EXPECT_EQ(v.disposition, Disposition::kReject);
+  EXPECT_EQ(v.reply.code, "550");
+  EXPECT_EQ(v.reply.xcode, "5.7.1");
+}
+
+TEST_F(VerdictTest, MonitorPassesAndAlertsOnTheFirstRefusal) {
+  const Verdict v = Interpret(OnePlan(Action::kMonitor), Refused(true), "203.0.113.9");
+  EXPECT_EQ(v.disposition, Disposition::kContinue);
+  ASSERT_EQ(v.alerts.size(), 1u);
+  EXPECT_EQ(v.alerts[0].event, "limit_exceeded");
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"subject", "account:alice@example.org"},
+      {"limit", "submission"},
+      {"window", "1h"},
+      {"count", "100"},
+      {"action", "monitor"},
+      {"client", "203.0.113.9"}};
+  EXPECT_EQ(v.alerts[0].fields, expected);
+}
+
+TEST_F(VerdictTest, CustomReplyTextIsMadeSafe) {
+  limit_.reply = "100% full\r\nMAIL FROM:<x>";
+  const Verdict v = Interpret(OnePlan(Action::kTempfail), Refused(false), "");
+  EXPECT_EQ(v.reply.text.find('\r'), std::string::npos);
+  EXPECT_EQ(v.reply.text.find('\n'), std::string::npos);
+  EXPECT_NE(v.reply.text.find("100%% full"), std::string::npos);
+}
+
+TEST(PeriodTextTest, ShortestExactUnit) {
+  EXPECT_EQ(PeriodText(3600), "1h");
+  EXPECT_EQ(PeriodText(5400), "90m");
+  EXPECT_EQ(PeriodText(86400), "1d");
+  EXPECT_EQ(PeriodText(45), "45s");
+}
+
+}  // namespace
+}  // namespace floodgate::policy
