@@ -17,18 +17,35 @@ Trial Try(const WindowSpec& w, const WindowState& s, std::int64_t cost, Micros n
   return {new_tat, new_tat - now <= w.tolerance_us};
 }
 
+void Lock(LimitOutcome& lo, const char* reason) {
+  lo.allowed = false;
+  lo.locked = true;
+  lo.newly_locked = true;
+  lo.lock_reason = reason;
+}
+
 }  // namespace
 
 CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
-                         std::vector<std::vector<WindowState>>& states, Micros now) {
+                         std::vector<std::vector<WindowState>>& states,
+                         const std::vector<SubjectState>& subjects, Micros now) {
   CheckOutcome out;
   out.limits.resize(checks.size());
   std::vector<std::vector<Trial>> trials(checks.size());
 
+  // 1. Evaluate: locks first, then every window of every limit.
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const LimitCheck& c = checks[i];
     LimitOutcome& lo = out.limits[i];
     lo.windows.resize(c.windows.size());
+    if (subjects[i].locked) {
+      lo.allowed = false;
+      lo.locked = true;
+      lo.lock_reason = subjects[i].lock_reason;
+    } else if (!c.advisory && c.max_networks > 0 &&
+               subjects[i].distinct_networks > c.max_networks) {
+      Lock(lo, "too_many_networks");
+    }
     for (std::size_t j = 0; j < c.windows.size(); ++j) {
       const Trial t = Try(c.windows[j], states[i][j], c.cost, now);
       trials[i].push_back(t);
@@ -39,23 +56,29 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
         lo.allowed = false;
       }
     }
-    if (!lo.allowed && !c.advisory) out.allowed = false;
+    if (!lo.allowed && (!c.advisory || lo.locked)) out.allowed = false;
   }
 
+  // 2. Charge, count refusals, and lock on bursts. A locked subject charges nothing.
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const LimitCheck& c = checks[i];
     LimitOutcome& lo = out.limits[i];
-    const bool charge = c.strict || (out.allowed && lo.allowed);
+    const bool charge = !lo.locked && (c.strict || (out.allowed && lo.allowed));
     for (std::size_t j = 0; j < c.windows.size(); ++j) {
       WindowState& s = states[i][j];
       const WindowSpec& w = c.windows[j];
-      if (charge) {
-        s.tat = std::min(trials[i][j].new_tat, now + w.tolerance_us + w.period_us);
-      }
+      if (charge) s.tat = std::min(trials[i][j].new_tat, now + w.tolerance_us + w.period_us);
       WindowOutcome& wo = lo.windows[j];
-      if (wo.refused && s.reported_until <= now) {
+      if (!wo.refused || lo.locked) continue;
+      if (s.reported_until <= now) {
         wo.first_refusal = true;
         s.reported_until = now + w.period_us;
+        s.refused = 0;
+      }
+      s.refused += c.cost;
+      if (!c.advisory && w.lock_threshold > 0 && s.refused >= w.lock_threshold && !lo.locked) {
+        Lock(lo, "burst");
+        lo.refused_units = s.refused;
       }
     }
   }

@@ -15,12 +15,23 @@ namespace floodgate::policy {
 struct WindowState {
   Micros tat = 0;
   Micros reported_until = 0;
+  std::int64_t refused = 0;  // units refused since reported_until was last set
 };
 
-// One entry per LimitCheck, each with one WindowState per window (same order). Applies
-// the checks at `now`, updating `states` in place, and returns the outcome.
+// What the store knows of a check's subject before the event: its lock, and the number of
+// distinct networks seen including this event's (0 when max_networks is not used).
+struct SubjectState {
+  bool locked = false;
+  std::string lock_reason;
+  std::int64_t distinct_networks = 0;
+};
+
+// One entry per LimitCheck, each with one WindowState per window (same order), and one
+// SubjectState per LimitCheck. Applies the checks at `now`, updating `states` in place,
+// and returns the outcome; the caller stores a lock for every newly_locked check.
 CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
-                         std::vector<std::vector<WindowState>>& states, Micros now);
+                         std::vector<std::vector<WindowState>>& states,
+                         const std::vector<SubjectState>& subjects, Micros now);
 
 // The time after which `windows` hold no information (every TAT and report time passed).
 Micros ExpiresAt(const std::vector<WindowState>& windows);

@@ -1,12 +1,14 @@
 // MemoryStore: the embedded CounterStore. One process, no Redis, state lost on restart.
 //
 // It applies policy::ApplyChecks under one mutex, so every Check is atomic exactly like
-// the Redis script. Keys whose windows hold nothing any more are dropped by a sweep that
-// runs every kSweepEvery checks, so memory stays bounded by the subjects active within
-// their windows. It is also the in-process fallback when Redis is down (on_error=local).
+// the Redis script. Keys whose windows, locks and network sets hold nothing any more are
+// dropped by a sweep that runs every kSweepEvery checks, so memory stays bounded by the
+// subjects active within their windows. It is also the in-process fallback when Redis is
+// down (on_error = local).
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -36,14 +38,28 @@ class MemoryStore final : public CounterStore {
     std::vector<std::pair<Micros, policy::WindowState>> windows;  // (period, state)
     Micros expires_at = 0;
   };
+  struct LockEntry {
+    std::string reason;
+    Micros until = 0;
+  };
+  // Distinct networks of one subject: network -> last seen; at most max_networks + 1
+  // entries are kept (the oldest go first), which is all the decision needs.
+  struct NetworkSet {
+    std::map<std::string, Micros> seen;
+    Micros window_us = 0;
+  };
   static constexpr unsigned kSweepEvery = 4096;
 
   policy::WindowState& Slot(Entry& e, Micros period);
+  policy::SubjectState SubjectLocked(const LimitCheck& c, Micros now);
+  void Store(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);
   void SweepLocked(Micros now);
 
   const Clock& clock_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<std::string, LockEntry> locks_;
+  std::unordered_map<std::string, NetworkSet> networks_;
   unsigned checks_since_sweep_ = 0;
 };
 

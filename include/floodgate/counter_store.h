@@ -21,6 +21,14 @@
 // becomes now + period: one limit_exceeded alert per subject and window, per period,
 // site-wide.
 //
+// Locks (escalation): every LimitCheck names its subject's lock key. A locked subject's
+// limits refuse (locked = true) whatever their windows say, and charge nothing. A window
+// with lock_threshold > 0 counts the units it refused since its last reported refusal;
+// when that count reaches the threshold the subject is locked for lock_ttl_us
+// (newly_locked, reason "burst"). A check with max_networks > 0 adds its client network to
+// the subject's distinct-network set for networks_window_us; more than max_networks
+// distinct networks lock it too (reason "too_many_networks"). Advisory limits never lock.
+//
 // Expiry: a key carries no information once every TAT and report time is in the past,
 // so it expires then (Redis PEXPIRE, memory store sweep): memory stays bounded.
 //
@@ -40,6 +48,7 @@ struct WindowSpec {
   std::int64_t period_us = 0;     // T; also names the window in the store (one per period)
   std::int64_t emission_us = 0;   // E = T / amount (at least 1)
   std::int64_t tolerance_us = 0;  // τ = burst * E
+  std::int64_t lock_threshold = 0;  // refused units per report period that lock (0: never)
 };
 
 struct LimitCheck {
@@ -48,6 +57,11 @@ struct LimitCheck {
   std::int64_t cost = 1;
   bool strict = false;
   bool advisory = false;
+  std::string lock_key;           // the subject's lock, e.g. "fg:{account:alice@example.org}:lock"
+  Micros lock_ttl_us = 0;         // how long an automatic lock lasts
+  std::string network;            // the client's network ("203.0.113.0/24"), "" when unknown
+  std::int64_t max_networks = 0;  // > 0: lock when more distinct networks are seen
+  Micros networks_window_us = 0;  // ... within this period
 };
 
 struct WindowOutcome {
@@ -58,6 +72,10 @@ struct WindowOutcome {
 
 struct LimitOutcome {
   bool allowed = true;
+  bool locked = false;        // the subject is locked (it was, or this event locked it)
+  bool newly_locked = false;  // this event locked it
+  std::string lock_reason;    // "burst", "too_many_networks", "admin", ...
+  std::int64_t refused_units = 0;  // newly_locked by a burst: the refused units counted
   std::vector<WindowOutcome> windows;  // same order as LimitCheck::windows
 };
 
