@@ -1,0 +1,97 @@
+/*
+ * null-milter: a libmilter milter that does nothing and says CONTINUE to everything.
+ *
+ * It is the baseline floodgate is measured against: it registers the same callbacks
+ * floodgate registers and negotiates the same protocol steps (skips HELO, headers, EOH,
+ * body, unknown commands and DATA; no SMFIP_NR_* no-reply steps), so the difference
+ * between the two is floodgate's own work, not libmilter's.
+ *
+ * Usage: null-milter [-p SOCKET] [-b BACKLOG]   (default inet:8898@127.0.0.1)
+ * Runs in the foreground until SIGTERM/SIGINT (handled by libmilter's signal thread).
+ * Thread-safety: the callbacks keep no state at all.
+ */
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                            unsigned long f3, unsigned long* pf0, unsigned long* pf1,
+                            unsigned long* pf2, unsigned long* pf3) {
+  const unsigned long wanted =
+      SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+  (void)ctx;
+  (void)f0;
+  (void)f2;
+  (void)f3;
+  *pf0 = 0;
+  *pf1 = f1 & wanted;
+  *pf2 = 0;
+  *pf3 = 0;
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat OnConnect(SMFICTX* ctx, char* host, _SOCK_ADDR* addr) {
+  (void)ctx;
+  (void)host;
+  (void)addr;
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat OnArgv(SMFICTX* ctx, char** argv) {
+  (void)ctx;
+  (void)argv;
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat OnContext(SMFICTX* ctx) {
+  (void)ctx;
+  return SMFIS_CONTINUE;
+}
+
+int main(int argc, char** argv) {
+  const char* socket = "inet:8898@127.0.0.1";
+  int backlog = 4096;
+  int opt;
+  while ((opt = getopt(argc, argv, "p:b:h")) != -1) {
+    switch (opt) {
+      case 'p':
+        socket = optarg;
+        break;
+      case 'b':
+        backlog = atoi(optarg);
+        break;
+      default:
+        fprintf(stderr, "usage: %s [-p SOCKET] [-b BACKLOG]\n", argv[0]);
+        return opt == 'h' ? 0 : 2;
+    }
+  }
+
+  struct smfiDesc desc;
+  memset(&desc, 0, sizeof desc);
+  desc.xxfi_name = "null-milter";
+  desc.xxfi_version = SMFI_VERSION;
+  desc.xxfi_flags = 0;
+  desc.xxfi_connect = OnConnect;
+  desc.xxfi_envfrom = OnArgv;
+  desc.xxfi_envrcpt = OnArgv;
+  desc.xxfi_eom = OnContext;
+  desc.xxfi_abort = OnContext;
+  desc.xxfi_close = OnContext;
+  desc.xxfi_negotiate = OnNegotiate;
+
+  if (smfi_setconn((char*)socket) == MI_FAILURE || smfi_setbacklog(backlog) == MI_FAILURE ||
+      smfi_register(desc) == MI_FAILURE) {
+    fprintf(stderr, "null-milter: cannot set up %s\n", socket);
+    return 1;
+  }
+  /* Remove a stale unix socket left by an earlier run. */
+  if (strncmp(socket, "unix:", 5) == 0 || strncmp(socket, "local:", 6) == 0) {
+    if (smfi_opensocket(1) == MI_FAILURE) {
+      fprintf(stderr, "null-milter: cannot open %s\n", socket);
+      return 1;
+    }
+  }
+  return smfi_main() == MI_SUCCESS ? 0 : 1;
+}
