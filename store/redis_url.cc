@@ -1,0 +1,161 @@
+#include "store/redis_url.h"
+
+#include <charconv>
+#include <string_view>
+
+namespace floodgate::store {
+namespace {
+
+// The url may hold a password: errors name the problem, never the whole string.
+Error Bad(const std::string& why) { return Error(ErrorKind::kInvalid, "redis url: " + why); }
+
+bool ParseInt(std::string_view s, int min, int max, int& out) {
+  if (s.empty()) return false;
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+// "host:port" or "[v6]:port" or "host" (port = default_port).
+bool ParseHostPort(std::string_view s, int default_port, HostPort& out) {
+  std::string_view host = s;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    const auto close = s.find(']');
+    if (close == std::string_view::npos) return false;
+    host = s.substr(1, close - 1);
+    std::string_view rest = s.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+  } else if (const auto colon = s.rfind(':'); colon != std::string_view::npos) {
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (host.empty()) return false;
+  out.host = std::string(host);
+  out.port = default_port;
+  return port.empty() || ParseInt(port, 1, 65535, out.port);
+}
+
+Result<RedisUrl> ParseTcp(std::string_view rest) {
+  RedisUrl u;
+  u.kind = RedisUrl::Kind::kTcp;
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    std::string_view db = rest.substr(slash + 1);
+    if (!db.empty() && !ParseInt(db, 0, 1 << 20, u.db)) return Bad("bad db number");
+  }
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    const auto colon = userinfo.find(':');
+    if (colon == std::string_view::npos) {
+      u.password = std::string(userinfo);  // redis://secret@host is a password, as in redis-cli
+    } else {
+      u.user = std::string(userinfo.substr(0, colon));
+      u.password = std::string(userinfo.substr(colon + 1));
+    }
+  }
+  HostPort hp;
+  if (!ParseHostPort(authority, 6379, hp)) return Bad("bad host or port");
+  u.host = hp.host;
+  u.port = hp.port;
+  return u;
+}
+
+Result<RedisUrl> ParseUnix(std::string_view rest) {
+  RedisUrl u;
+  u.kind = RedisUrl::Kind::kUnix;
+  const auto q = rest.find('?');
+  u.path = std::string(rest.substr(0, q));
+  if (u.path.empty() || u.path.front() != '/') return Bad("unix socket path must be absolute");
+  if (q == std::string_view::npos) return u;
+  std::string_view query = rest.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos) return Bad("bad query parameter");
+    std::string_view name = param.substr(0, eq);
+    std::string_view value = param.substr(eq + 1);
+    if (name == "db") {
+      if (!ParseInt(value, 0, 1 << 20, u.db)) return Bad("bad db number");
+    } else if (name == "password") {
+      u.password = std::string(value);
+    } else if (name == "user") {
+      u.user = std::string(value);
+    } else {
+      return Bad("unknown query parameter '" + std::string(name) + "'");
+    }
+  }
+  return u;
+}
+
+Result<RedisUrl> ParseSentinel(std::string_view rest) {
+  RedisUrl u;
+  u.kind = RedisUrl::Kind::kSentinel;
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return Bad("sentinel url needs /mastername");
+  std::string_view hosts = rest.substr(0, slash);
+  std::string_view tail = rest.substr(slash + 1);
+  // Optional trailing /db after the master name.
+  if (const auto s2 = tail.find('/'); s2 != std::string_view::npos) {
+    if (!ParseInt(tail.substr(s2 + 1), 0, 1 << 20, u.db)) return Bad("bad db number");
+    tail = tail.substr(0, s2);
+  }
+  if (tail.empty()) return Bad("sentinel url needs a master name");
+  u.master_name = std::string(tail);
+  if (const auto at = hosts.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = hosts.substr(0, at);
+    hosts = hosts.substr(at + 1);
+    const auto colon = userinfo.find(':');
+    u.password =
+        std::string(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
+    if (colon != std::string_view::npos) u.user = std::string(userinfo.substr(0, colon));
+  }
+  while (!hosts.empty()) {
+    const auto comma = hosts.find(',');
+    HostPort hp;
+    if (!ParseHostPort(hosts.substr(0, comma), 26379, hp)) return Bad("bad sentinel address");
+    u.sentinels.push_back(hp);
+    hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
+  }
+  if (u.sentinels.empty()) return Bad("sentinel url needs at least one host");
+  return u;
+}
+
+}  // namespace
+
+std::string RedisUrl::Describe() const {
+  switch (kind) {
+    case Kind::kTcp:
+      return host + ":" + std::to_string(port) + "/" + std::to_string(db);
+    case Kind::kUnix:
+      return "unix:" + path + "?db=" + std::to_string(db);
+    case Kind::kSentinel:
+      return "sentinel:" + master_name;
+  }
+  return "?";
+}
+
+Result<RedisUrl> ParseRedisUrl(const std::string& url) {
+  std::string_view s = url;
+  const auto sep = s.find("://");
+  if (sep == std::string_view::npos) return Bad("missing scheme (redis://, unix://)");
+  std::string_view scheme = s.substr(0, sep);
+  std::string_view rest = s.substr(sep + 3);
+  if (scheme == "redis") return ParseTcp(rest);
+  if (scheme == "unix") return ParseUnix(rest);
+  if (scheme == "redis+sentinel") return ParseSentinel(rest);
+  return Bad("unknown scheme '" + std::string(scheme) + "'");
+}
+
+}  // namespace floodgate::store

@@ -1,0 +1,42 @@
+// RedisUrl: where the Redis store connects, parsed from the [store] url setting.
+//
+//   redis://[[user]:password@]host[:port][/db]      TCP, default port 6379, db 0
+//   unix:///path/to.sock[?db=N&password=P]          Unix domain socket
+//   redis+sentinel://h1:p1,h2:p2/mastername         Sentinel (parsed only; not yet supported)
+//
+// Parsing is pure: no DNS, no I/O. Percent-escapes are not decoded (passwords with '@' or
+// '/' are not supported yet).
+// Thread-safety: plain values and a pure function.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "floodgate/result.h"
+
+namespace floodgate::store {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+struct RedisUrl {
+  enum class Kind { kTcp, kUnix, kSentinel };
+  Kind kind = Kind::kTcp;
+  std::string host;                 // kTcp
+  int port = 6379;                  // kTcp
+  std::string path;                 // kUnix: socket path
+  std::vector<HostPort> sentinels;  // kSentinel
+  std::string master_name;          // kSentinel
+  std::string user;                 // empty: AUTH with the password only
+  std::string password;             // empty: no AUTH
+  int db = 0;
+
+  // "host:port", "unix:/path" or "sentinel:master" — for logs; never shows the password.
+  std::string Describe() const;
+};
+
+Result<RedisUrl> ParseRedisUrl(const std::string& url);
+
+}  // namespace floodgate::store

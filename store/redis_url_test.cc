@@ -1,0 +1,113 @@
+#include "store/redis_url.h"
+
+#include <gtest/gtest.h>
+
+namespace floodgate::store {
+namespace {
+
+RedisUrl Parse(const std::string& url) {
+  auto r = ParseRedisUrl(url);
+  EXPECT_TRUE(r.ok()) << url << ": " << (r.ok() ? "" : r.error().message());
+  return r.ok() ? r.value() : RedisUrl{};
+}
+
+void ExpectInvalid(const std::string& url) {
+  auto r = ParseRedisUrl(url);
+  ASSERT_FALSE(r.ok()) << url;
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalid);
+}
+
+TEST(RedisUrlTest, HostAloneDefaultsToPort6379AndDb0) {
+  const RedisUrl u = Parse("redis://127.0.0.1");
+  EXPECT_EQ(u.kind, RedisUrl::Kind::kTcp);
+  EXPECT_EQ(u.host, "127.0.0.1");
+  EXPECT_EQ(u.port, 6379);
+  EXPECT_EQ(u.db, 0);
+  EXPECT_TRUE(u.password.empty());
+}
+
+TEST(RedisUrlTest, HostPortAndDb) {
+  const RedisUrl u = Parse("redis://redis.example.org:6380/3");
+  EXPECT_EQ(u.host, "redis.example.org");
+  EXPECT_EQ(u.port, 6380);
+  EXPECT_EQ(u.db, 3);
+}
+
+TEST(RedisUrlTest, PasswordOnly) {
+  const RedisUrl u = Parse("redis://:s3cret@127.0.0.1:6379/0");
+  EXPECT_TRUE(u.user.empty());
+  EXPECT_EQ(u.password, "s3cret");
+  EXPECT_EQ(u.host, "127.0.0.1");
+}
+
+TEST(RedisUrlTest, UserAndPassword) {
+  const RedisUrl u = Parse("redis://floodgate:pw@localhost/2");
+  EXPECT_EQ(u.user, "floodgate");
+  EXPECT_EQ(u.password, "pw");
+  EXPECT_EQ(u.host, "localhost");
+  EXPECT_EQ(u.port, 6379);
+  EXPECT_EQ(u.db, 2);
+}
+
+TEST(RedisUrlTest, BracketedIpv6) {
+  const RedisUrl u = Parse("redis://[::1]:7000/1");
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.port, 7000);
+  EXPECT_EQ(u.db, 1);
+}
+
+TEST(RedisUrlTest, UnixSocketWithDbAndPassword) {
+  const RedisUrl u = Parse("unix:///run/redis/redis.sock?db=5&password=pw");
+  EXPECT_EQ(u.kind, RedisUrl::Kind::kUnix);
+  EXPECT_EQ(u.path, "/run/redis/redis.sock");
+  EXPECT_EQ(u.db, 5);
+  EXPECT_EQ(u.password, "pw");
+}
+
+TEST(RedisUrlTest, UnixSocketAlone) {
+  const RedisUrl u = Parse("unix:///tmp/r.sock");
+  EXPECT_EQ(u.path, "/tmp/r.sock");
+  EXPECT_EQ(u.db, 0);
+}
+
+TEST(RedisUrlTest, SentinelHostsAndMaster) {
+  const RedisUrl u = Parse("redis+sentinel://h1:26379,h2:26380,h3/mymaster");
+  EXPECT_EQ(u.kind, RedisUrl::Kind::kSentinel);
+  ASSERT_EQ(u.sentinels.size(), 3u);
+  EXPECT_EQ(u.sentinels[0].host, "h1");
+  EXPECT_EQ(u.sentinels[1].port, 26380);
+  EXPECT_EQ(u.sentinels[2].port, 26379);
+  EXPECT_EQ(u.master_name, "mymaster");
+}
+
+TEST(RedisUrlTest, DescribeNeverShowsThePassword) {
+  EXPECT_EQ(Parse("redis://:topsecret@h:1/2").Describe().find("topsecret"), std::string::npos);
+  EXPECT_EQ(Parse("unix:///s?password=topsecret").Describe().find("topsecret"), std::string::npos);
+}
+
+TEST(RedisUrlTest, ErrorsDoNotEchoThePassword) {
+  auto r = ParseRedisUrl("redis://:topsecret@h:notaport/0");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message().find("topsecret"), std::string::npos);
+}
+
+TEST(RedisUrlTest, RejectsMalformedUrls) {
+  ExpectInvalid("127.0.0.1:6379");
+  ExpectInvalid("http://127.0.0.1");
+  ExpectInvalid("redis://");
+  ExpectInvalid("redis://h:0");
+  ExpectInvalid("redis://h:65536");
+  ExpectInvalid("redis://h:12x");
+  ExpectInvalid("redis://h:6379/x");
+  ExpectInvalid("redis://h:6379/-1");
+  ExpectInvalid("redis://[::1");
+  ExpectInvalid("unix://relative.sock");
+  ExpectInvalid("unix:///s.sock?db=x");
+  ExpectInvalid("unix:///s.sock?color=blue");
+  ExpectInvalid("redis+sentinel://h1,h2");
+  ExpectInvalid("redis+sentinel://h1:x/m");
+  ExpectInvalid("redis+sentinel:///m");
+}
+
+}  // namespace
+}  // namespace floodgate::store
