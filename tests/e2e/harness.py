@@ -1,0 +1,618 @@
+"""End-to-end harness: a real Postfix, a real redis-server and the real floodgate daemon.
+
+Every piece is a context manager that owns a private temporary directory and unique
+loopback ports, and tears everything it started down again even when a test fails.
+Nothing here sleeps to synchronise: each wait polls a condition (a port answers, a log
+line appears, the queue drains) until a deadline and then fails with a message that
+says what was awaited. The facts the Postfix fixture relies on are in
+/work/shared/POSTFIX-TESTING.md (private config_directory, unchrooted services,
+maillog_file + postlog, alternate_config_directories for `sendmail -C`, XCLIENT).
+
+Needs root, Debian 12 packages postfix, sasl2-bin, redis-server (deploy/install-deps.sh
+--test) and, for Floodgate, $FLOODGATE_BIN pointing at the built daemon.
+"""
+import contextlib
+import fcntl
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+DEFAULT_TIMEOUT = 30.0
+KEEP_ENV = "FLOODGATE_E2E_KEEP"  # set to 1 to keep instance dirs for debugging
+_TMP_ROOT = os.environ.get("FLOODGATE_E2E_TMP", "/tmp")
+
+
+class WaitTimeout(AssertionError):
+    """A polled condition did not become true before its deadline."""
+
+
+def wait_for(predicate, timeout=DEFAULT_TIMEOUT, what="condition", interval=0.02):
+    """Polls predicate() until it returns a truthy value, which is returned.
+
+    Raises WaitTimeout naming `what` (a string, or a callable giving extra detail at
+    failure time) when `timeout` seconds pass first. The poll interval grows gently
+    to 0.2 s so long waits do not burn a core the system under test needs.
+    """
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # a predicate may fail while a service comes up
+            last_error = e
+        if time.monotonic() >= deadline:
+            detail = what() if callable(what) else what
+            extra = f" (last error: {last_error!r})" if last_error else ""
+            raise WaitTimeout(f"timed out after {timeout:.1f}s waiting for {detail}{extra}")
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.2)
+
+
+_port_lock = threading.Lock()
+_ports_given = set()
+
+
+def free_port():
+    """A loopback TCP port nobody listens on, never handed out twice in this process."""
+    with _port_lock:
+        for _ in range(100):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _ports_given:
+                _ports_given.add(port)
+                return port
+    raise RuntimeError("no free loopback port")
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def smtp_banner(port, host="127.0.0.1"):
+    """True once an SMTP server on port sends its 220 greeting."""
+    with socket.create_connection((host, port), timeout=2) as s:
+        s.settimeout(5)
+        data = s.recv(512)
+        with contextlib.suppress(OSError):
+            s.sendall(b"QUIT\r\n")
+        return data.startswith(b"220")
+
+
+def make_tempdir(kind):
+    d = tempfile.mkdtemp(prefix=f"fg-e2e-{kind}-", dir=_TMP_ROOT)
+    os.chmod(d, 0o755)  # Postfix daemons and smtp-sink run as user postfix
+    return d
+
+
+def remove_tempdir(d):
+    if os.environ.get(KEEP_ENV) == "1":
+        print(f"[harness] kept {d}")
+        return
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _terminate(proc, timeout=10.0):
+    """SIGTERM a child we started, SIGKILL it if it does not exit in time."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(5)
+
+
+class _Managed:
+    """Context-manager plumbing: __enter__ calls start(), __exit__ calls close()."""
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+# ---------------------------------------------------------------------------- redis
+
+
+class RedisServer(_Managed):
+    """A private redis-server on a free loopback port, no persistence."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = None
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.dir = make_tempdir("redis")
+        self._log = open(os.path.join(self.dir, "redis.log"), "wb")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.proc.poll() is not None or self.command("PING") == "PONG",
+                 10, f"redis-server on port {self.port}")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {self.proc.returncode}: "
+                               + open(os.path.join(self.dir, "redis.log")).read())
+
+    def command(self, *args):
+        """Sends one command over RESP and returns the decoded reply (minimal client)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = f"*{len(args)}\r\n".encode()
+            for a in args:
+                b = str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(b), b)
+            s.sendall(out)
+            f = s.makefile("rb")
+            return _read_resp(f)
+
+    def close(self):
+        if self.proc:
+            _terminate(self.proc)
+        if getattr(self, "_log", None):
+            self._log.close()
+        if self.dir:
+            remove_tempdir(self.dir)
+
+
+def _read_resp(f):
+    line = f.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)
+        return data[:-2].decode(errors="replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_resp(f) for _ in range(n)]
+    raise RuntimeError(f"bad RESP line {line!r}")
+
+
+# ---------------------------------------------------------------------------- smtp-sink
+
+
+class SmtpSink(_Managed):
+    """Postfix's smtp-sink as the relay host: accepts every message, counts them.
+
+    `-c` prints running counters on stdout; `delivered()` reads the latest message
+    count from there. Leave the sink out of a Postfix instance to keep mail queued.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = None
+        self.proc = None
+
+    def start(self):
+        self.dir = make_tempdir("sink")
+        self._out_path = os.path.join(self.dir, "sink.out")
+        self._out = open(self._out_path, "wb")
+        self.proc = subprocess.Popen(
+            ["smtp-sink", "-u", "postfix", "-c", f"127.0.0.1:{self.port}", "1000"],
+            stdout=self._out, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.proc.poll() is not None or port_open(self.port), 10,
+                 f"smtp-sink on port {self.port}")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"smtp-sink exited: {open(self._out_path).read()}")
+
+    def delivered(self):
+        """Messages received so far (the sink's last printed message counter)."""
+        with open(self._out_path, "rb") as f:
+            text = f.read().decode(errors="replace")
+        # Counter updates look like "sess=2 quit=2 mesg=2", separated by \r.
+        counts = re.findall(r"mesg=(\d+)", text)
+        return int(counts[-1]) if counts else 0
+
+    def close(self):
+        if self.proc:
+            _terminate(self.proc)
+        if getattr(self, "_out", None):
+            self._out.close()
+        if self.dir:
+            remove_tempdir(self.dir)
+
+
+# ---------------------------------------------------------------------------- floodgate
+
+
+class Floodgate(_Managed):
+    """The floodgate daemon under test, with `config_text` (TOML) as its config.
+
+    The text may use {port}, {redis_url} and {prefix} placeholders (str.format);
+    {port} is the milter port chosen here. Runs `$FLOODGATE_BIN -f -e -c FILE` with
+    stderr captured to a file so tests can read the alert lines without syslog.
+    """
+
+    _instances = 0
+
+    def __init__(self, config_text, redis=None, prefix=None):
+        self.port = free_port()
+        Floodgate._instances += 1
+        self.prefix = prefix or f"fge2e{os.getpid()}x{Floodgate._instances}:"
+        self.config_text = config_text.format(
+            port=self.port, redis_url=redis.url if redis else "", prefix=self.prefix)
+        self.bin = os.environ.get("FLOODGATE_BIN")
+        self.dir = None
+        self.proc = None
+
+    def start(self):
+        if not self.bin or not os.access(self.bin, os.X_OK):
+            raise RuntimeError(f"FLOODGATE_BIN is not an executable: {self.bin!r}")
+        self.dir = make_tempdir("floodgate")
+        self.config_path = os.path.join(self.dir, "floodgate.toml")
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text)
+        self.log_path = os.path.join(self.dir, "floodgate.stderr")
+        self._err = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([self.bin, "-f", "-e", "-c", self.config_path],
+                                     stdout=self._err, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.proc.poll() is not None or port_open(self.port), 15,
+                 lambda: f"floodgate milter port {self.port}; log:\n{self.log_text()}")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"floodgate exited with {self.proc.returncode}:\n"
+                               f"{self.log_text()}\nconfig:\n{self.config_text}")
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_lines(self, pattern=None):
+        """The daemon's log lines so far, optionally only those matching regex `pattern`."""
+        lines = self.log_text().splitlines()
+        if pattern is None:
+            return lines
+        rx = re.compile(pattern)
+        return [l for l in lines if rx.search(l)]
+
+    def wait_log(self, pattern, timeout=DEFAULT_TIMEOUT, count=1):
+        return wait_for(lambda: len(self.log_lines(pattern)) >= count and self.log_lines(pattern),
+                        timeout, lambda: f"{count} floodgate log line(s) /{pattern}/; log:\n"
+                        + self.log_text()[-3000:])
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        return _terminate(self.proc, 15)
+
+    def close(self):
+        self.stop()
+        if getattr(self, "_err", None):
+            self._err.close()
+        if self.dir:
+            remove_tempdir(self.dir)
+
+
+# ---------------------------------------------------------------------------- postfix
+
+_DEFAULT_MAIN_CF = "/etc/postfix/main.cf"
+_ALT_LOCK = "/etc/postfix/.floodgate-e2e.lock"
+
+
+@contextlib.contextmanager
+def _locked(path):
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _edit_alternate_dirs(add=None, remove=None):
+    """Adds/removes a directory in alternate_config_directories of the default main.cf.
+
+    `sendmail -C DIR` and the set-gid postqueue only honour DIR when it is listed
+    there. The file is created when the package was installed with "No
+    configuration"; other lines are left untouched.
+    """
+    with _locked(_ALT_LOCK):
+        lines = []
+        if os.path.exists(_DEFAULT_MAIN_CF):
+            with open(_DEFAULT_MAIN_CF) as f:
+                lines = f.read().splitlines()
+        elif add is None:
+            return
+        else:
+            lines = ["# created by floodgate's e2e tests (tests/e2e/harness.py)",
+                     "compatibility_level = 3.6"]
+        rx = re.compile(r"^\s*alternate_config_directories\s*=(.*)$")
+        dirs, kept = [], []
+        for l in lines:
+            m = rx.match(l)
+            if m:
+                dirs += m.group(1).replace(",", " ").split()
+            else:
+                kept.append(l)
+        if add and add not in dirs:
+            dirs.append(add)
+        if remove:
+            dirs = [d for d in dirs if d != remove]
+        # Forget directories of earlier runs that no longer exist.
+        dirs = [d for d in dirs if os.path.isdir(d) or d == add]
+        if dirs:
+            kept.append("alternate_config_directories = " + " ".join(dirs))
+        tmp = _DEFAULT_MAIN_CF + ".fg-e2e.tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(kept) + "\n")
+        os.replace(tmp, _DEFAULT_MAIN_CF)
+
+
+def _instance_pids(config_dir):
+    """Pids of processes whose environment says MAIL_CONFIG=config_dir (our instance)."""
+    needle = b"MAIL_CONFIG=" + config_dir.encode() + b"\0"
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                env = f.read() + b"\0"
+        except OSError:
+            continue
+        if needle in env:
+            pids.append(int(name))
+    return pids
+
+
+class Postfix(_Managed):
+    """A private Postfix instance listening on 127.0.0.1:PORT.
+
+    milter_port: floodgate's port (smtpd_milters and non_smtpd_milters), or None.
+    relay_port: an SmtpSink's port as relayhost, or None (mail then stays queued;
+                the relayhost points at a closed port).
+    sasl_users: {"user@domain": "password"} creates those Cyrus sasldb users in
+                /etc/sasldb2 (the unchrooted Debian smtpd reads that file) and
+                enables SMTP AUTH; they are deleted again at close().
+    extra_main: additional main.cf lines.
+    """
+
+    def __init__(self, milter_port=None, relay_port=None, sasl_users=None, extra_main=""):
+        self.port = free_port()
+        self.milter_port = milter_port
+        self.relay_port = relay_port if relay_port is not None else free_port()
+        self.sasl_users = dict(sasl_users or {})
+        self.extra_main = extra_main
+        self.dir = None
+        self._started = False
+
+    # --- layout
+    @property
+    def config_dir(self):
+        return os.path.join(self.dir, "etc")
+
+    @property
+    def queue_dir(self):
+        return os.path.join(self.dir, "queue")
+
+    @property
+    def maillog_path(self):
+        return os.path.join(self.dir, "maillog")
+
+    @property
+    def env(self):
+        e = dict(os.environ)
+        e["MAIL_CONFIG"] = self.config_dir
+        return e
+
+    def _main_cf(self):
+        d = self.dir
+        milters = f"inet:127.0.0.1:{self.milter_port}" if self.milter_port else ""
+        lines = [
+            "compatibility_level = 3.6",
+            f"queue_directory = {self.queue_dir}",
+            f"data_directory = {d}/data",
+            f"maillog_file = {self.maillog_path}",
+            f"maillog_file_prefixes = {d}",
+            f"syslog_name = postfix-fge2e-{os.path.basename(d)}",
+            "myhostname = mx.floodgate-e2e.test",
+            "mydomain = floodgate-e2e.test",
+            "myorigin = $myhostname",
+            "inet_interfaces = 127.0.0.1",
+            "inet_protocols = ipv4",
+            "mydestination =",
+            "local_recipient_maps =",
+            "mynetworks = 127.0.0.0/8",
+            f"relayhost = [127.0.0.1]:{self.relay_port}",
+            "smtpd_authorized_xclient_hosts = 127.0.0.0/8",
+            "smtpd_relay_restrictions = permit_sasl_authenticated, permit_mynetworks, reject",
+            "smtpd_recipient_restrictions =",
+            # Burst tests measure floodgate, not Postfix's own brakes.
+            "smtpd_client_connection_count_limit = 0",
+            "smtpd_client_connection_rate_limit = 0",
+            "smtpd_client_message_rate_limit = 0",
+            "smtpd_client_recipient_rate_limit = 0",
+            "smtpd_client_new_tls_session_rate_limit = 0",
+            "smtpd_client_auth_rate_limit = 0",
+            "smtpd_soft_error_limit = 10000",
+            "smtpd_hard_error_limit = 20000",
+            "smtpd_junk_command_limit = 100000",
+            "smtpd_recipient_limit = 1000",
+            "smtpd_error_sleep_time = 0",
+            "smtpd_peername_lookup = no",
+            # Keep deferred mail on the queue quietly and retry soon when a sink appears.
+            "queue_run_delay = 1s",
+            "minimal_backoff_time = 1s",
+            "maximal_backoff_time = 2s",
+            "smtp_connect_timeout = 2s",
+            "default_destination_concurrency_limit = 8",
+            "biff = no",
+            "append_dot_mydomain = no",
+            "readme_directory = no",
+            f"smtpd_milters = {milters}",
+            f"non_smtpd_milters = {milters}",
+            "milter_default_action = tempfail",
+            "milter_protocol = 6",
+        ]
+        if self.sasl_users:
+            lines += [
+                "smtpd_sasl_auth_enable = yes",
+                "smtpd_sasl_type = cyrus",
+                "smtpd_sasl_path = smtpd",
+                f"cyrus_sasl_config_path = {d}/sasl",
+                "smtpd_sasl_security_options = noanonymous",
+                "smtpd_tls_auth_only = no",
+            ]
+        return "\n".join(lines) + "\n" + self.extra_main + "\n"
+
+    def _master_cf(self):
+        """Debian's master.cf, unchrooted, smtpd on our port, cleanup marks sendmail mail."""
+        out = []
+        with open("/etc/postfix/master.cf") as f:
+            for line in f.read().splitlines():
+                fields = line.split()
+                if not line or line[0] in "# \t" or len(fields) < 8:
+                    out.append(line)
+                    continue
+                if fields[0] == "smtp" and fields[1] == "inet":
+                    out.append(f"127.0.0.1:{self.port} inet n - n - 200 smtpd")
+                    continue
+                fields[4] = "n"  # no chroot: our queue dir has no etc/ copies
+                out.append("  ".join(fields))
+                if fields[0] == "cleanup" and fields[1] == "unix":
+                    out.append("  -o milter_macro_daemon_name=LOCAL")
+        text = "\n".join(out) + "\n"
+        if not re.search(r"^postlog\s+unix-dgram", text, re.M):
+            text += "postlog   unix-dgram n  -       n       -       1       postlogd\n"
+        return text
+
+    def start(self):
+        self.dir = make_tempdir("postfix")
+        os.makedirs(self.config_dir)
+        os.makedirs(self.queue_dir)
+        os.makedirs(os.path.join(self.dir, "data"))
+        pw = pwd.getpwnam("postfix")
+        os.chown(os.path.join(self.dir, "data"), pw.pw_uid, pw.pw_gid)
+        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+            f.write(self._main_cf())
+        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+            f.write(self._master_cf())
+        if self.sasl_users:
+            self._setup_sasl()
+        _edit_alternate_dirs(add=self.config_dir)
+        self._started = True
+        r = subprocess.run(["postfix", "-c", self.config_dir, "start"], env=self.env,
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"postfix start failed ({r.returncode}): {r.stdout}{r.stderr}\n"
+                               f"maillog:\n{self.maillog()}")
+        wait_for(lambda: smtp_banner(self.port), 20,
+                 lambda: f"postfix smtpd on port {self.port}; maillog:\n{self.maillog()[-3000:]}")
+
+    def _setup_sasl(self):
+        os.makedirs(os.path.join(self.dir, "sasl"))
+        with open(os.path.join(self.dir, "sasl", "smtpd.conf"), "w") as f:
+            f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\n")
+        for login, password in self.sasl_users.items():
+            user, domain = login.split("@", 1)
+            subprocess.run(["saslpasswd2", "-p", "-c", "-f", "/etc/sasldb2", "-u", domain, user],
+                           input=password, text=True, check=True, timeout=30)
+        pw = pwd.getpwnam("postfix")
+        os.chown("/etc/sasldb2", pw.pw_uid, -1)
+
+    def maillog(self):
+        try:
+            with open(self.maillog_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def maillog_lines(self, pattern):
+        rx = re.compile(pattern)
+        return [l for l in self.maillog().splitlines() if rx.search(l)]
+
+    def queue(self):
+        """Entries of `postqueue -j` (every queue, maildrop included)."""
+        r = subprocess.run(["postqueue", "-j"], env=self.env, capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError(f"postqueue -j failed: {r.stderr}")
+        return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+
+    def queue_ids(self):
+        return [e["queue_id"] for e in self.queue()]
+
+    def maildrop_files(self):
+        d = os.path.join(self.queue_dir, "maildrop")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def flush(self):
+        subprocess.run(["postqueue", "-f"], env=self.env, capture_output=True, timeout=30)
+
+    def wait_queue_empty(self, timeout=60):
+        wait_for(lambda: not self.queue() and not self.maildrop_files(), timeout,
+                 lambda: f"empty queue of {self.config_dir}: {self.queue()}")
+
+    def sent_count(self):
+        """Deliveries the maillog reports as status=sent."""
+        return len(self.maillog_lines(r" status=sent "))
+
+    def sendmail(self, sender, rcpts, body="Subject: e2e\n\nhello\n", timeout=30):
+        """Submits through /usr/sbin/sendmail -C DIR (postdrop -> pickup -> cleanup)."""
+        r = subprocess.run(["sendmail", "-C", self.config_dir, "-f", sender, *rcpts],
+                           input=body, text=True, capture_output=True, env=self.env,
+                           timeout=timeout)
+        if r.returncode != 0:
+            raise RuntimeError(f"sendmail failed ({r.returncode}): {r.stderr}")
+
+    def close(self):
+        if self._started:
+            subprocess.run(["postfix", "-c", self.config_dir, "stop"], env=self.env,
+                           capture_output=True, timeout=60)
+            # postfix stop returns once master is gone; children follow. Make sure
+            # nothing of this instance survives (by pid, only our own processes).
+            try:
+                wait_for(lambda: not _instance_pids(self.config_dir), 10,
+                         f"postfix processes of {self.config_dir} to exit")
+            except WaitTimeout:
+                for pid in _instance_pids(self.config_dir):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            for login in self.sasl_users:
+                user, domain = login.split("@", 1)
+                subprocess.run(["saslpasswd2", "-d", "-f", "/etc/sasldb2", "-u", domain, user],
+                               capture_output=True, timeout=30)
+        if self.dir:
+            _edit_alternate_dirs(remove=self.config_dir)
+            remove_tempdir(self.dir)
