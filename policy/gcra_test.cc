@@ -31,7 +31,8 @@ class GcraTest : public ::testing::Test {
   CheckOutcome Run(const std::vector<LimitCheck>& checks) {
     if (states_.size() < checks.size()) states_.resize(checks.size());
     for (std::size_t i = 0; i < checks.size(); ++i) states_[i].resize(checks[i].windows.size());
-    return ApplyChecks(checks, states_, now_);
+    subjects_.resize(checks.size());
+    return ApplyChecks(checks, states_, subjects_, now_);
   }
   int CountAllowed(int attempts) {
     int n = 0;
@@ -43,6 +44,7 @@ class GcraTest : public ::testing::Test {
   bool strict_ = false;
   std::vector<WindowSpec> windows_;
   std::vector<std::vector<WindowState>> states_;
+  std::vector<SubjectState> subjects_;
 };
 
 TEST_F(GcraTest, FromIdleExactlyTheBurstPassesAtOnce) {
@@ -169,6 +171,54 @@ TEST_F(GcraTest, ARefusalByOneLimitChargesNoOtherLimit) {
   int n = 0;
   for (int i = 0; i < 200; ++i) n += Run({account}).allowed ? 1 : 0;
   EXPECT_EQ(n, 99);
+}
+
+TEST_F(GcraTest, RefusedUnitsReachingTheThresholdLockTheSubject) {
+  windows_ = {Window(100, kHour)};
+  windows_[0].lock_threshold = 10 * 100;  // lock_after = 10
+  EXPECT_EQ(CountAllowed(100), 100);
+  for (int i = 0; i < 999; ++i) {
+    const CheckOutcome o = Run({Limit(1)});
+    ASSERT_FALSE(o.limits[0].newly_locked) << "refusal " << i + 1;
+  }
+  const CheckOutcome o = Run({Limit(1)});
+  EXPECT_TRUE(o.limits[0].newly_locked);
+  EXPECT_EQ(o.limits[0].lock_reason, "burst");
+  EXPECT_EQ(o.limits[0].refused_units, 1000);
+}
+
+TEST_F(GcraTest, ALockedSubjectIsRefusedAndChargedNothing) {
+  windows_ = {Window(100, kHour)};
+  subjects_ = {SubjectState{true, "admin", 0}};
+  const CheckOutcome o = Run({Limit(1)});
+  EXPECT_FALSE(o.allowed);
+  EXPECT_TRUE(o.limits[0].locked);
+  EXPECT_FALSE(o.limits[0].newly_locked);
+  EXPECT_EQ(o.limits[0].lock_reason, "admin");
+  EXPECT_FALSE(o.limits[0].windows[0].first_refusal) << "a lock is not a rate refusal";
+  subjects_[0].locked = false;
+  EXPECT_EQ(CountAllowed(200), 100) << "nothing was charged while locked";
+}
+
+TEST_F(GcraTest, TooManyDistinctNetworksLockTheAccount) {
+  windows_ = {Window(100, kHour)};
+  LimitCheck c = Limit(1);
+  c.max_networks = 5;
+  subjects_ = {SubjectState{false, "", 5}};
+  EXPECT_TRUE(Run({c}).allowed);
+  subjects_[0].distinct_networks = 6;
+  const CheckOutcome o = Run({c});
+  EXPECT_FALSE(o.allowed);
+  EXPECT_TRUE(o.limits[0].newly_locked);
+  EXPECT_EQ(o.limits[0].lock_reason, "too_many_networks");
+}
+
+TEST_F(GcraTest, AdvisoryLimitsNeverLock) {
+  windows_ = {Window(1, kHour)};
+  windows_[0].lock_threshold = 2;
+  LimitCheck c = Limit(1);
+  c.advisory = true;
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(Run({c}).limits[0].newly_locked);
 }
 
 TEST(GcraExpiryTest, ExpiresWhenEveryTimeIsPast) {
