@@ -74,16 +74,27 @@ WindowSpec ToWindow(const Rate& rate) {
   return w;
 }
 
-std::string StoreKey(const std::string& prefix, SubjectKind kind, std::string_view value,
-                     std::string_view limit_name) {
+std::string SubjectKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
   std::string key = prefix;
   key += '{';
   key += ToString(kind);
   key += ':';
   key += KeyComponent(value);
-  key += "}:";
-  key += limit_name;
+  key += '}';
   return key;
+}
+
+std::string StoreKey(const std::string& prefix, SubjectKind kind, std::string_view value,
+                     std::string_view limit_name) {
+  return SubjectKey(prefix, kind, value) + ":" + std::string(limit_name);
+}
+
+std::string LockKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
+  return SubjectKey(prefix, kind, value) + "!lock";
+}
+
+std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
+  return SubjectKey(prefix, kind, value) + "!queue";
 }
 
 Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {

@@ -44,10 +44,17 @@ struct Plan {
 
 Plan MakePlan(const Config& config, const Facts& facts, const Event& event);
 
-// The store key of one subject under one limit: prefix + "{kind:value}:" + limit name.
-// The braces are a Redis Cluster hash tag, so every key of a subject shares a slot.
+// Store keys of one subject: prefix + "{kind:value}" + a suffix. The braces are a Redis
+// Cluster hash tag, so every key of a subject shares a slot. The value is percent-encoded
+// (escape.h KeyComponent), so no login can reach another subject's keys.
+std::string SubjectKey(const std::string& prefix, SubjectKind kind, std::string_view value);
+//   ...":" + limit name      the windows of one limit (limit names are [A-Za-z0-9_.-])
 std::string StoreKey(const std::string& prefix, SubjectKind kind, std::string_view value,
                      std::string_view limit_name);
+//   ..."!lock"               the subject's lock ('!' is never in a limit name)
+std::string LockKey(const std::string& prefix, SubjectKind kind, std::string_view value);
+//   ..."!queue"              queue ids of the subject's accepted messages
+std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_view value);
 
 WindowSpec ToWindow(const Rate& rate);
 
