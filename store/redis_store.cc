@@ -1,0 +1,162 @@
+#include "store/redis_store.h"
+
+#include <boost/uuid/detail/sha1.hpp>
+#include <cstdio>
+
+#include "check_lua.h"
+
+namespace floodgate::store {
+namespace {
+
+// SHA1 of the script as EVALSHA names it. (If this ever disagreed with Redis, the first
+// NOSCRIPT reply's SCRIPT LOAD would hand us Redis' own.)
+std::string ScriptSha1(const char* script) {
+  boost::uuids::detail::sha1 sha;
+  sha.process_bytes(script, std::char_traits<char>::length(script));
+  unsigned int digest[5];
+  sha.get_digest(digest);
+  char hex[41];
+  for (int i = 0; i < 5; ++i) std::snprintf(hex + 8 * i, 9, "%08x", digest[i]);
+  return std::string(hex, 40);
+}
+
+std::vector<std::string> EvalshaArgv(const std::string& sha,
+                                     const std::vector<LimitCheck>& checks) {
+  std::vector<std::string> keys;
+  std::vector<std::string> args = {std::to_string(checks.size())};
+  for (const LimitCheck& c : checks) {
+    const bool has_lock = !c.lock_key.empty();
+    keys.push_back(c.key);
+    if (has_lock) {
+      keys.push_back(c.lock_key);
+      keys.push_back(RedisStore::NetworksKey(c.lock_key));
+    }
+    for (auto v : {c.cost, std::int64_t{c.strict}, std::int64_t{c.advisory}, std::int64_t{has_lock},
+                   static_cast<std::int64_t>(c.windows.size()), c.lock_ttl_us, c.max_networks,
+                   c.networks_window_us}) {
+      args.push_back(std::to_string(v));
+    }
+    args.push_back(c.network);
+    for (const WindowSpec& w : c.windows) {
+      for (auto v : {w.period_us, w.emission_us, w.tolerance_us, w.lock_threshold}) {
+        args.push_back(std::to_string(v));
+      }
+    }
+  }
+  std::vector<std::string> argv = {"EVALSHA", sha, std::to_string(keys.size())};
+  argv.insert(argv.end(), std::make_move_iterator(keys.begin()),
+              std::make_move_iterator(keys.end()));
+  argv.insert(argv.end(), std::make_move_iterator(args.begin()),
+              std::make_move_iterator(args.end()));
+  return argv;
+}
+
+// Reads the script's flat reply (see check.lua) back into a CheckOutcome.
+Result<CheckOutcome> Decode(const RedisReply& reply, const std::vector<LimitCheck>& checks) {
+  const Error bad(ErrorKind::kInternal, "redis: unexpected reply from check.lua");
+  if (reply.type != RedisReply::Type::kArray) return bad;
+  const auto& e = reply.elements;
+  std::size_t at = 0;
+  auto next_int = [&](std::int64_t& out) {
+    if (at >= e.size() || e[at].type != RedisReply::Type::kInteger) return false;
+    out = e[at++].integer;
+    return true;
+  };
+  auto next_bool = [&](bool& out) {
+    std::int64_t v = 0;
+    if (!next_int(v)) return false;
+    out = v != 0;
+    return true;
+  };
+  CheckOutcome out;
+  if (!next_bool(out.allowed)) return bad;
+  out.limits.resize(checks.size());
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    LimitOutcome& lo = out.limits[i];
+    if (!next_bool(lo.allowed) || !next_bool(lo.locked) || !next_bool(lo.newly_locked)) {
+      return bad;
+    }
+    if (at >= e.size() || e[at].type != RedisReply::Type::kString) return bad;
+    lo.lock_reason = e[at++].str;
+    if (!next_int(lo.refused_units)) return bad;
+    lo.windows.resize(checks[i].windows.size());
+    for (WindowOutcome& wo : lo.windows) {
+      if (!next_bool(wo.refused) || !next_bool(wo.first_refusal) || !next_int(wo.retry_after_us)) {
+        return bad;
+      }
+    }
+  }
+  if (at != e.size()) return bad;
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int timeout_ms) {
+  if (timeout_ms <= 0) return Error(ErrorKind::kInvalid, "redis: timeout_ms must be positive");
+  auto parsed = ParseRedisUrl(url);
+  if (!parsed.ok()) return parsed.error();
+  if (parsed->kind == RedisUrl::Kind::kSentinel) {
+    return Error(ErrorKind::kInvalid, "redis: sentinel not supported yet");
+  }
+  return std::unique_ptr<RedisStore>(
+      new RedisStore(std::move(parsed).value(), std::chrono::milliseconds(timeout_ms)));
+}
+
+RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout)
+    : timeout_(timeout), conn_(std::move(url)), sha_(ScriptSha1(kCheckLua)) {}
+
+std::string RedisStore::sha() const {
+  std::lock_guard lock(mu_);
+  return sha_;
+}
+
+Result<CheckOutcome> RedisStore::Check(const std::vector<LimitCheck>& checks) {
+  if (checks.empty()) return CheckOutcome{};
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
+  std::vector<std::string> argv = EvalshaArgv(sha(), checks);
+  Result<RedisReply> reply = conn_.Execute(argv, deadline);
+  if (reply.ok() && reply->is_error() && reply->str.starts_with("NOSCRIPT")) {
+    // The script cache is empty (restart, SCRIPT FLUSH, failover): load it, retry once.
+    Result<RedisReply> load = conn_.Execute({"SCRIPT", "LOAD", kCheckLua}, deadline);
+    if (!load.ok()) return load.error();
+    if (load->type != RedisReply::Type::kString) {
+      return Error(ErrorKind::kUnavailable, "redis: SCRIPT LOAD failed: " + load->str);
+    }
+    {
+      std::lock_guard lock(mu_);
+      sha_ = load->str;
+    }
+    argv[1] = load->str;
+    reply = conn_.Execute(argv, deadline);
+  }
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
+  return Decode(*reply, checks);
+}
+
+Status RedisStore::Reset(const std::string& key) {
+  Result<RedisReply> reply = Command({"DEL", key});
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
+  return OkStatus();
+}
+
+Result<std::string> RedisStore::Ping() {
+  Result<RedisReply> reply = Command({"PING"});
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
+  return reply->str;
+}
+
+Result<RedisReply> RedisStore::Command(std::vector<std::string> argv) {
+  return Command(std::move(argv), timeout_);
+}
+
+Result<RedisReply> RedisStore::Command(std::vector<std::string> argv,
+                                       std::chrono::milliseconds timeout) {
+  if (argv.empty()) return Error(ErrorKind::kInvalid, "redis: empty command");
+  return conn_.Execute(argv, std::chrono::steady_clock::now() + timeout);
+}
+
+}  // namespace floodgate::store

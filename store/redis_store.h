@@ -1,0 +1,59 @@
+// RedisStore: the CounterStore shared by every floodgate host, kept in Redis.
+//
+// Check() is one EVALSHA of store/check.lua (compiled in), which applies the whole
+// contract of counter_store.h atomically with Redis' own clock; if Redis answers NOSCRIPT
+// (restart, SCRIPT FLUSH, failover) the script is loaded and the call retried once. Every
+// call has a deadline of timeout_ms in total; the connection is opened lazily, so a store
+// can be opened while Redis is down (calls then fail with kUnavailable / kTimeout).
+//
+// Layout, per LimitCheck (all keys of a subject share its {hash tag}):
+//   <key>                 hash: t<period_us> TAT, r<period_us> reported until,
+//                         n<period_us> refused units since; PEXPIREs when all is past
+//   <lock_key>            string: the lock reason, with a TTL ("SET k admin PX ms" locks)
+//   <lock_key>:networks   sorted set: client network -> last seen (us)
+// Thread-safety: all methods may be called from any number of threads at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "floodgate/counter_store.h"
+#include "store/redis_connection.h"
+#include "store/redis_url.h"
+
+namespace floodgate::store {
+
+class RedisStore final : public CounterStore {
+ public:
+  // Parses `url` (see redis_url.h); does not connect yet. Sentinel URLs are not
+  // supported yet.
+  static Result<std::unique_ptr<RedisStore>> Open(const std::string& url, int timeout_ms);
+
+  Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override;
+  Status Reset(const std::string& key) override;
+  const char* name() const override { return "redis"; }
+
+  // Health check: "PONG", or why not.
+  Result<std::string> Ping();
+  // Any command, for the admin tool (HGETALL, SCAN, ...). Error replies are returned as
+  // replies (type kError); only transport failures are Errors.
+  Result<RedisReply> Command(std::vector<std::string> argv);
+  Result<RedisReply> Command(std::vector<std::string> argv, std::chrono::milliseconds timeout);
+
+  // The key holding `lock_key`'s distinct-network set.
+  static std::string NetworksKey(const std::string& lock_key) { return lock_key + ":networks"; }
+
+ private:
+  RedisStore(RedisUrl url, std::chrono::milliseconds timeout);
+  std::string sha() const;
+
+  std::chrono::milliseconds timeout_;
+  RedisConnection conn_;
+  mutable std::mutex mu_;
+  std::string sha_;  // of the loaded script; guarded by mu_
+};
+
+}  // namespace floodgate::store

@@ -1,0 +1,267 @@
+// The CounterStore contract (include/floodgate/counter_store.h), run unchanged against
+// every backend: the memory store on a FakeClock, and the Redis store on a real
+// redis-server with Redis' real clock. Tests use long periods ("3/1h") so that real time
+// does not matter; the refill test waits by advancing the fake clock or, for Redis, by
+// polling a short window until it refills.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "floodgate/clock.h"
+#include "floodgate/counter_store.h"
+#include "store/memory_store.h"
+#include "store/redis_store.h"
+#include "tests/testing/redis_server.h"
+
+namespace floodgate::store {
+namespace {
+
+using floodgate::testing::RedisServer;
+
+constexpr Micros kMs = 1'000;
+constexpr Micros kHour = 3'600'000'000;
+constexpr Micros kDay = 24 * kHour;
+
+enum class Backend { kMemory, kRedis };
+
+WindowSpec Window(std::int64_t amount, Micros period) {
+  return WindowSpec{period, period / amount, period, 0};  // burst = amount
+}
+
+LimitCheck Limit(const std::string& name, std::vector<WindowSpec> windows) {
+  LimitCheck c;
+  c.key = "fg:{account:alice@example.org}:" + name;
+  c.lock_key = "fg:{account:alice@example.org}:lock";
+  c.windows = std::move(windows);
+  return c;
+}
+
+class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  static void TearDownTestSuite() { server_.reset(); }
+
+  void SetUp() override {
+    if (GetParam() == Backend::kMemory) {
+      store_ = std::make_unique<MemoryStore>(clock_);
+      return;
+    }
+    if (!server_) {
+      auto server = RedisServer::Start(RedisServer::Options{.tcp = false, .password = ""});
+      ASSERT_TRUE(server.ok()) << "redis-server is required: " << server.error().message();
+      server_ = std::move(server).value();
+    }
+    auto redis = RedisStore::Open(server_->unix_url(), 2000);
+    ASSERT_TRUE(redis.ok()) << redis.error().message();
+    ASSERT_TRUE(redis.value()->Command({"FLUSHALL"}).ok());
+    store_ = std::move(redis).value();
+  }
+
+  CheckOutcome Check(const std::vector<LimitCheck>& checks) {
+    auto r = store_->Check(checks);
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    return r.ok() ? r.value() : CheckOutcome{false, {}};
+  }
+  int CountAllowed(const std::vector<LimitCheck>& checks, int attempts) {
+    int n = 0;
+    for (int i = 0; i < attempts; ++i) n += Check(checks).allowed ? 1 : 0;
+    return n;
+  }
+  // Lets time pass until `c` is allowed again: advances the fake clock by the retry time,
+  // or (Redis) polls, bounded by a deadline. Returns the outcome that was allowed.
+  CheckOutcome WaitUntilAllowed(const LimitCheck& c) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      CheckOutcome o = Check({c});
+      if (o.allowed || std::chrono::steady_clock::now() > deadline) return o;
+      if (GetParam() == Backend::kMemory) {
+        Micros wait = 0;
+        for (const WindowOutcome& w : o.limits.at(0).windows)
+          wait = std::max(wait, w.retry_after_us);
+        clock_.Advance(wait);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling, bounded
+      }
+    }
+  }
+
+  static inline std::unique_ptr<RedisServer> server_;
+  FakeClock clock_;
+  std::unique_ptr<CounterStore> store_;
+};
+
+TEST_P(StoreConformanceTest, AnEmptyRequestIsAllowed) {
+  const CheckOutcome o = Check({});
+  EXPECT_TRUE(o.allowed);
+  EXPECT_TRUE(o.limits.empty());
+}
+
+TEST_P(StoreConformanceTest, TheBurstPassesThenRefusesWithARetryTime) {
+  const LimitCheck c = Limit("l", {Window(3, kHour)});
+  EXPECT_EQ(CountAllowed({c}, 3), 3);
+  const CheckOutcome o = Check({c});
+  EXPECT_FALSE(o.allowed);
+  ASSERT_EQ(o.limits.size(), 1u);
+  EXPECT_FALSE(o.limits[0].allowed);
+  ASSERT_EQ(o.limits[0].windows.size(), 1u);
+  EXPECT_TRUE(o.limits[0].windows[0].refused);
+  // One unit refills in E = 20 min (less whatever real time passed for Redis).
+  EXPECT_LE(o.limits[0].windows[0].retry_after_us, kHour / 3);
+  EXPECT_GT(o.limits[0].windows[0].retry_after_us, kHour / 3 - 60'000 * kMs);
+}
+
+TEST_P(StoreConformanceTest, CostCountsUnits) {
+  LimitCheck c = Limit("l", {Window(10, kHour)});
+  c.cost = 4;
+  EXPECT_EQ(CountAllowed({c}, 3), 2);  // 4 + 4 fit in 10, a third 4 does not
+  c.cost = 2;
+  EXPECT_EQ(CountAllowed({c}, 2), 1);
+}
+
+TEST_P(StoreConformanceTest, TheBucketRefillsOverTime) {
+  // Memory: a fake hour. Redis: real time, so a window short enough to wait out.
+  const Micros period = GetParam() == Backend::kMemory ? kHour : 300 * kMs;
+  const LimitCheck c = Limit("l", {Window(2, period)});
+  EXPECT_EQ(CountAllowed({c}, 3), 2);
+  EXPECT_TRUE(WaitUntilAllowed(c).allowed);
+  if (GetParam() == Backend::kMemory) {
+    // One unit came back, not two: the next one is refused again.
+    EXPECT_FALSE(Check({c}).allowed);
+  }
+}
+
+TEST_P(StoreConformanceTest, ARefusalByOneWindowChargesNoWindow) {
+  const LimitCheck both = Limit("l", {Window(5, kHour), Window(2, kDay)});
+  EXPECT_EQ(CountAllowed({both}, 10), 2);
+  const CheckOutcome o = Check({both});
+  EXPECT_FALSE(o.limits[0].windows[0].refused);
+  EXPECT_TRUE(o.limits[0].windows[1].refused);
+  // The hour window (same key, named by its period) was charged for the 2 only.
+  EXPECT_EQ(CountAllowed({Limit("l", {Window(5, kHour)})}, 10), 3);
+}
+
+TEST_P(StoreConformanceTest, ARefusalByOneLimitChargesNoOtherLimit) {
+  const LimitCheck wide = Limit("wide", {Window(100, kHour)});
+  const LimitCheck narrow = Limit("narrow", {Window(2, kHour)});
+  EXPECT_EQ(CountAllowed({wide, narrow}, 10), 2);
+  EXPECT_EQ(CountAllowed({wide}, 200), 98);
+}
+
+TEST_P(StoreConformanceTest, StrictChargesRefusedAttemptsButCapsTheDebt) {
+  LimitCheck c = Limit("l", {Window(3, kHour)});
+  c.strict = true;
+  EXPECT_EQ(CountAllowed({c}, 3), 3);
+  CheckOutcome o;
+  for (int i = 0; i < 50; ++i) o = Check({c});
+  EXPECT_FALSE(o.allowed);
+  const Micros retry = o.limits[0].windows[0].retry_after_us;
+  EXPECT_GT(retry, kHour / 3 * 2) << "refused attempts were charged";
+  EXPECT_LE(retry, kHour + kHour / 3) << "but never beyond now + tolerance + period";
+}
+
+TEST_P(StoreConformanceTest, LeakyDoesNotChargeRefusedAttempts) {
+  const LimitCheck c = Limit("l", {Window(3, kHour)});
+  EXPECT_EQ(CountAllowed({c}, 50), 3);
+  EXPECT_LE(Check({c}).limits[0].windows[0].retry_after_us, kHour / 3);
+}
+
+TEST_P(StoreConformanceTest, AnAdvisoryLimitNeverBlocksTheOthers) {
+  LimitCheck monitor = Limit("monitor", {Window(1, kHour)});
+  monitor.advisory = true;
+  const LimitCheck real = Limit("real", {Window(10, kHour)});
+  for (int i = 0; i < 5; ++i) {
+    const CheckOutcome o = Check({monitor, real});
+    EXPECT_TRUE(o.allowed) << i;
+    EXPECT_EQ(o.limits[0].allowed, i == 0) << i;
+    EXPECT_TRUE(o.limits[1].allowed) << i;
+  }
+  EXPECT_EQ(CountAllowed({real}, 10), 5);
+}
+
+TEST_P(StoreConformanceTest, AFirstRefusalIsReportedOncePerPeriod) {
+  const LimitCheck c = Limit("l", {Window(1, kHour)});
+  EXPECT_TRUE(Check({c}).allowed);
+  EXPECT_TRUE(Check({c}).limits[0].windows[0].first_refusal);
+  for (int i = 0; i < 5; ++i) {
+    const CheckOutcome o = Check({c});
+    EXPECT_TRUE(o.limits[0].windows[0].refused);
+    EXPECT_FALSE(o.limits[0].windows[0].first_refusal) << i;
+  }
+  if (GetParam() == Backend::kMemory) {
+    clock_.Advance(kHour);
+    Check({c});  // refilled: allowed
+    EXPECT_TRUE(Check({c}).limits[0].windows[0].first_refusal) << "a new period";
+  }
+}
+
+TEST_P(StoreConformanceTest, ChangingTheNumbersKeepsTheHistory) {
+  EXPECT_EQ(CountAllowed({Limit("l", {Window(3, kHour)})}, 2), 2);
+  // 40 min of debt; at 4/1h each unit is 15 min in a 60 min bucket: one more fits.
+  EXPECT_EQ(CountAllowed({Limit("l", {Window(4, kHour)})}, 4), 1);
+}
+
+TEST_P(StoreConformanceTest, ResetForgetsEveryWindow) {
+  const LimitCheck c = Limit("l", {Window(2, kHour), Window(5, kDay)});
+  EXPECT_EQ(CountAllowed({c}, 5), 2);
+  ASSERT_TRUE(store_->Reset(c.key).ok());
+  EXPECT_EQ(CountAllowed({c}, 5), 2);
+}
+
+TEST_P(StoreConformanceTest, RefusalsReachingTheThresholdLockTheSubject) {
+  LimitCheck c = Limit("l", {Window(3, kHour)});
+  c.windows[0].lock_threshold = 5;
+  c.lock_ttl_us = kHour;
+  EXPECT_EQ(CountAllowed({c}, 3), 3);
+  for (int i = 0; i < 4; ++i) ASSERT_FALSE(Check({c}).limits[0].locked) << i;
+  const CheckOutcome locking = Check({c});
+  EXPECT_TRUE(locking.limits[0].newly_locked);
+  EXPECT_EQ(locking.limits[0].lock_reason, "burst");
+  EXPECT_EQ(locking.limits[0].refused_units, 5);
+  // Every limit of the subject is now refused, and nothing is charged.
+  const LimitCheck other = Limit("other", {Window(100, kHour)});
+  const CheckOutcome locked = Check({other});
+  EXPECT_FALSE(locked.allowed);
+  EXPECT_TRUE(locked.limits[0].locked);
+  EXPECT_FALSE(locked.limits[0].newly_locked);
+  EXPECT_EQ(locked.limits[0].lock_reason, "burst");
+  EXPECT_FALSE(locked.limits[0].windows[0].first_refusal);
+  LimitCheck unlocked_other = other;
+  unlocked_other.lock_key = "fg:{account:alice@example.org}:other-lock";
+  EXPECT_EQ(CountAllowed({unlocked_other}, 200), 100) << "the locked check charged nothing";
+}
+
+TEST_P(StoreConformanceTest, TooManyNetworksLockTheSubject) {
+  LimitCheck c = Limit("l", {Window(100, kHour)});
+  c.max_networks = 2;
+  c.networks_window_us = kHour;
+  c.lock_ttl_us = kHour;
+  for (const char* net : {"192.0.2.0/24", "198.51.100.0/24", "192.0.2.0/24"}) {
+    c.network = net;
+    EXPECT_TRUE(Check({c}).allowed) << net;
+  }
+  c.network = "203.0.113.0/24";
+  const CheckOutcome o = Check({c});
+  EXPECT_FALSE(o.allowed);
+  EXPECT_TRUE(o.limits[0].newly_locked);
+  EXPECT_EQ(o.limits[0].lock_reason, "too_many_networks");
+  c.network = "192.0.2.0/24";
+  EXPECT_TRUE(Check({c}).limits[0].locked) << "the lock outlives the event";
+}
+
+TEST_P(StoreConformanceTest, AnAdvisoryLimitNeverLocks) {
+  LimitCheck c = Limit("l", {Window(1, kHour)});
+  c.advisory = true;
+  c.windows[0].lock_threshold = 2;
+  c.lock_ttl_us = kHour;
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(Check({c}).limits[0].locked) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
+                         ::testing::Values(Backend::kMemory, Backend::kRedis),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kMemory ? "Memory" : "Redis";
+                         });
+
+}  // namespace
+}  // namespace floodgate::store
