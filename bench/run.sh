@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# bench/run.sh: floodgate against a do-nothing libmilter milter, same client, same machine.
+#
+# Starts null-milter, runs floodgate-bench against it, stops it; starts floodgate (memory
+# store by default, or Redis with --store redis: a private redis-server is started), runs
+# the same benchmark, stops it; then prints decisions/s of both and their ratio. Each
+# target gets a throughput run (--sessions) and a single-session run (latency without
+# queueing: Postfix does not set TCP_NODELAY, so a stall shows up there first).
+#
+# Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R]
+#                     [--accounts A] [--store memory|redis] [--keep DIR] [-- BENCH-ARGS...]
+# Everything after "--" goes to both floodgate-bench runs unchanged.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+build="$root/build"
+sessions=16
+messages=20000
+rcpts=1
+accounts=100000
+store=memory
+keep=""
+extra=()
+null_port="${NULL_PORT:-18898}"
+fg_port="${FG_PORT:-18899}"
+redis_port="${REDIS_PORT:-18379}"
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) build="$2"; shift 2 ;;
+    --sessions) sessions="$2"; shift 2 ;;
+    --messages) messages="$2"; shift 2 ;;
+    --rcpts) rcpts="$2"; shift 2 ;;
+    --accounts) accounts="$2"; shift 2 ;;
+    --store) store="$2"; shift 2 ;;
+    --keep) keep="$2"; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+case "$store" in memory|redis) ;; *) echo "run.sh: --store memory|redis" >&2; exit 2 ;; esac
+
+bench="$build/tools/floodgate-bench"
+null_milter="$build/tools/null-milter"
+floodgate="$build/milter/floodgate"
+for bin in "$bench" "$null_milter" "$floodgate"; do
+  if [[ ! -x "$bin" ]]; then
+    echo "run.sh: $bin not built; cmake --build $build --target floodgate floodgate-bench null-milter" >&2
+    exit 2
+  fi
+done
+command -v python3 >/dev/null || { echo "run.sh: needs python3 to read the JSON reports" >&2; exit 2; }
+
+work="${keep:-$(mktemp -d /tmp/floodgate-bench.XXXXXX)}"
+mkdir -p "$work"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -n "$keep" ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for_port() {  # port, name, pid
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$3" 2>/dev/null || { echo "run.sh: $2 exited; see $work" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "run.sh: $2 does not listen on port $1" >&2
+  exit 1
+}
+
+stop() {  # pid
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep_pids=() p
+  for p in "${pids[@]}"; do [[ "$p" == "$1" ]] || keep_pids+=("$p"); done
+  pids=("${keep_pids[@]}")
+}
+
+run_bench() {  # name, port
+  "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
+    --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1.json" ||
+    echo "run.sh: $1: floodgate-bench reported errors (see $work/$1.json)" >&2
+  local single=$((messages < 2000 ? messages : 2000))
+  "$bench" --socket "inet:$2@127.0.0.1" --sessions 1 --messages "$single" \
+    --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1-single.json" ||
+    echo "run.sh: $1: single-session floodgate-bench reported errors" >&2
+}
+
+# A limit no benchmark reaches, so every RCPT is a full check-and-charge that passes.
+cat >"$work/floodgate.toml" <<EOF
+[milter]
+socket = "inet:$fg_port@127.0.0.1"
+
+[store]
+backend = "$store"
+EOF
+if [[ "$store" == redis ]]; then
+  command -v redis-server >/dev/null || { echo "run.sh: --store redis needs redis-server" >&2; exit 2; }
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    --daemonize no >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  wait_for_port "$redis_port" redis-server "${pids[-1]}"
+  echo "url = \"redis://127.0.0.1:$redis_port/0\"" >>"$work/floodgate.toml"
+fi
+cat >>"$work/floodgate.toml" <<'EOF'
+
+[[limit]]
+name = "bench"
+subject = "account"
+count = "recipients"
+rate = ["1000000000/1d"]
+action = "tempfail"
+EOF
+
+echo "null-milter on port $null_port ..." >&2
+"$null_milter" -p "inet:$null_port@127.0.0.1" >"$work/null-milter.log" 2>&1 &
+pids+=($!)
+wait_for_port "$null_port" null-milter "${pids[-1]}"
+run_bench null "$null_port"
+stop "${pids[-1]}"
+
+echo "floodgate ($store store) on port $fg_port ..." >&2
+"$floodgate" -f -e -c "$work/floodgate.toml" >"$work/floodgate.log" 2>&1 &
+pids+=($!)
+wait_for_port "$fg_port" floodgate "${pids[-1]}"
+run_bench floodgate "$fg_port"
+stop "${pids[-1]}"
+
+python3 - "$work" "$store" "$sessions" <<'EOF'
+import json, sys
+work, store, sessions = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(name):
+    with open(f"{work}/{name}.json") as f:
+        return json.load(f)
+runs = [("null-milter", "null"), (f"floodgate/{store}", "floodgate")]
+print(f"{'target':<18} {'sessions':>8} {'rcpt/s':>10} {'msg/s':>10} "
+      f"{'rcpt p50 us':>11} {'p99':>8} {'p99.9':>8} {'max':>8} {'errors':>6}")
+rates = {}
+for label, name in runs:
+    for suffix, n in (("", sessions), ("-single", "1")):
+        r = load(name + suffix)
+        rc = r["stages"].get("rcpt", {})
+        errors = sum(r["errors"].values())
+        print(f"{label:<18} {n:>8} {r['rcpt_decisions_per_s']:>10.0f} {r['messages_per_s']:>10.0f} "
+              f"{rc.get('p50_us', 0):>11.1f} {rc.get('p99_us', 0):>8.1f} "
+              f"{rc.get('p999_us', 0):>8.1f} {rc.get('max_us', 0):>8.1f} {errors:>6}")
+        rates[name + suffix] = r["rcpt_decisions_per_s"]
+for suffix, n in (("", sessions), ("-single", "1")):
+    base = rates["null" + suffix]
+    ratio = rates["floodgate" + suffix] / base if base else 0
+    print(f"floodgate / null-milter, {n} session(s): {ratio:.2f} of the baseline's decisions/s")
+EOF
