@@ -44,10 +44,9 @@ using Deadline = std::chrono::steady_clock::time_point;
 class ReconnectGate {
  public:
   explicit ReconnectGate(std::chrono::milliseconds backoff) : backoff_(backoff) {}
-  // True when a connect may start at `now`; remembers the attempt.
+  // True when a connect may start at `now`; remembers the attempt. A connection that
+  // lived longer than the backoff may thus be replaced at once when it fails.
   bool TryAttempt(Deadline now);
-  // A connection succeeded: the next failure may reconnect at once.
-  void OnConnected() { last_attempt_.reset(); }
 
  private:
   std::chrono::milliseconds backoff_;

@@ -122,7 +122,7 @@ TEST_F(RedisStoreTest, TatComesFromRedisTime) {
 TEST_F(RedisStoreTest, KeysShareTheHashTagAndExpire) {
   auto store = OpenOrDie(server_->unix_url());
   LimitCheck c = Limit("fg:{account:alice@example.org}:submission", 3, kHour);
-  c.lock_key = "fg:{account:alice@example.org}:lock";
+  c.lock_key = "fg:{account:alice@example.org}!lock";
   c.network = "192.0.2.0/24";
   c.max_networks = 3;
   c.networks_window_us = kHour;

@@ -33,7 +33,7 @@ WindowSpec Window(std::int64_t amount, Micros period) {
 LimitCheck Limit(const std::string& name, std::vector<WindowSpec> windows) {
   LimitCheck c;
   c.key = "fg:{account:alice@example.org}:" + name;
-  c.lock_key = "fg:{account:alice@example.org}:lock";
+  c.lock_key = "fg:{account:alice@example.org}!lock";
   c.windows = std::move(windows);
   return c;
 }
@@ -227,7 +227,7 @@ TEST_P(StoreConformanceTest, RefusalsReachingTheThresholdLockTheSubject) {
   EXPECT_EQ(locked.limits[0].lock_reason, "burst");
   EXPECT_FALSE(locked.limits[0].windows[0].first_refusal);
   LimitCheck unlocked_other = other;
-  unlocked_other.lock_key = "fg:{account:alice@example.org}:other-lock";
+  unlocked_other.lock_key = "fg:{account:alice@example.org}!other-lock";
   EXPECT_EQ(CountAllowed({unlocked_other}, 200), 100) << "the locked check charged nothing";
 }
 
