@@ -2,8 +2,10 @@
 
 #include <libmilter/mfdef.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace floodgate::bench {
 namespace {
@@ -122,9 +124,9 @@ std::string FormatText(const Stats& s, const RunInfo& run) {
           s.negotiated.actions, s.negotiated.protocol,
           DescribeProtocol(s.negotiated.protocol).c_str());
   Appendf(out, "runtime          %.3f s\n", run.seconds);
-  Appendf(out, "messages         %llu sent, %.1f/s (delivered %llu, refused %llu, failed %llu)\n",
-          static_cast<unsigned long long>(s.messages_started),
-          PerSecond(s.messages_started, run.seconds),
+  Appendf(out,
+          "messages         %llu decided, %.1f/s (delivered %llu, refused %llu; failed %llu)\n",
+          static_cast<unsigned long long>(s.decided()), PerSecond(s.decided(), run.seconds),
           static_cast<unsigned long long>(s.messages_delivered),
           static_cast<unsigned long long>(s.messages_refused),
           static_cast<unsigned long long>(s.messages_failed));
@@ -176,7 +178,7 @@ std::string FormatJson(const Stats& s, const RunInfo& run) {
   Appendf(out,
           "\"messages\":%llu,\"messages_per_s\":%.1f,\"delivered\":%llu,\"refused\":%llu,"
           "\"failed\":%llu,",
-          static_cast<ull>(s.messages_started), PerSecond(s.messages_started, run.seconds),
+          static_cast<ull>(s.messages_started), PerSecond(s.decided(), run.seconds),
           static_cast<ull>(s.messages_delivered), static_cast<ull>(s.messages_refused),
           static_cast<ull>(s.messages_failed));
   Appendf(out, "\"rcpt_decisions\":%llu,\"rcpt_decisions_per_s\":%.1f,\"connections\":%llu,",

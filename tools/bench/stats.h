@@ -39,6 +39,8 @@ struct Stats {
     latency_ns[static_cast<int>(stage)].Record(ns);
     ++replies[static_cast<int>(stage)][static_cast<int>(kind)];
   }
+  // Messages the milter answered for: delivered or refused (not lost to an error).
+  std::uint64_t decided() const { return messages_delivered + messages_refused; }
   std::uint64_t errors() const { return connect_errors + io_errors + protocol_errors + timeouts; }
   std::uint64_t RepliesAt(Stage s) const;
   void Merge(const Stats& other);
