@@ -403,8 +403,9 @@ class Postfix(_Managed):
     relay_port: an SmtpSink's port as relayhost, or None (mail then stays queued;
                 the relayhost points at a closed port).
     sasl_users: {"user@domain": "password"} creates those Cyrus sasldb users in
-                /etc/sasldb2 (the unchrooted Debian smtpd reads that file) and
-                enables SMTP AUTH; they are deleted again at close().
+                /etc/sasldb2 (the unchrooted Debian smtpd reads that file) for
+                real SMTP AUTH; they are deleted again at close(). SASL is always
+                enabled: Postfix counts XCLIENT LOGIN as authenticated only then.
     extra_main: additional main.cf lines.
     """
 
@@ -485,15 +486,16 @@ class Postfix(_Managed):
             "milter_default_action = tempfail",
             "milter_protocol = 6",
         ]
-        if self.sasl_users:
-            lines += [
-                "smtpd_sasl_auth_enable = yes",
-                "smtpd_sasl_type = cyrus",
-                "smtpd_sasl_path = smtpd",
-                f"cyrus_sasl_config_path = {d}/sasl",
-                "smtpd_sasl_security_options = noanonymous",
-                "smtpd_tls_auth_only = no",
-            ]
+        # permit_sasl_authenticated honours XCLIENT LOGIN only with SASL enabled, so
+        # it is always on (Cyrus, sasldb); real logins need users in /etc/sasldb2.
+        lines += [
+            "smtpd_sasl_auth_enable = yes",
+            "smtpd_sasl_type = cyrus",
+            "smtpd_sasl_path = smtpd",
+            f"cyrus_sasl_config_path = {d}/sasl",
+            "smtpd_sasl_security_options = noanonymous",
+            "smtpd_tls_auth_only = no",
+        ]
         return "\n".join(lines) + "\n" + self.extra_main + "\n"
 
     def _master_cf(self):
@@ -528,8 +530,7 @@ class Postfix(_Managed):
             f.write(self._main_cf())
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write(self._master_cf())
-        if self.sasl_users:
-            self._setup_sasl()
+        self._setup_sasl()
         _edit_alternate_dirs(add=self.config_dir)
         self._started = True
         r = subprocess.run(["postfix", "-c", self.config_dir, "start"], env=self.env,
@@ -548,8 +549,8 @@ class Postfix(_Managed):
             user, domain = login.split("@", 1)
             subprocess.run(["saslpasswd2", "-p", "-c", "-f", "/etc/sasldb2", "-u", domain, user],
                            input=password, text=True, check=True, timeout=30)
-        pw = pwd.getpwnam("postfix")
-        os.chown("/etc/sasldb2", pw.pw_uid, -1)
+        if self.sasl_users:
+            os.chown("/etc/sasldb2", pwd.getpwnam("postfix").pw_uid, -1)
 
     def maillog(self):
         try:
@@ -616,3 +617,51 @@ class Postfix(_Managed):
         if self.dir:
             _edit_alternate_dirs(remove=self.config_dir)
             remove_tempdir(self.dir)
+
+
+# ---------------------------------------------------------------------------- config
+
+
+def limit_toml(name, subject, rate, count="messages", action="tempfail", **extra):
+    """One [[limit]] table; `rate` is a string or a list of strings."""
+    rates = [rate] if isinstance(rate, str) else list(rate)
+    lines = ["[[limit]]", f'name = "{name}"', f'subject = "{subject}"', f'count = "{count}"',
+             "rate = [" + ", ".join(f'"{r}"' for r in rates) + "]", f'action = "{action}"']
+    for k, v in extra.items():
+        lines.append(f"{k} = " + (f'"{v}"' if isinstance(v, str) else str(v)))
+    return "\n".join(lines) + "\n"
+
+
+def floodgate_toml(*limits, backend="memory"):
+    """A config for Floodgate(): milter on {port}; redis store on {redis_url} under {prefix}.
+
+    Placeholders are filled by Floodgate, so literal braces are doubled here.
+    """
+    store = ['[store]', f'backend = "{backend}"']
+    if backend == "redis":
+        store += ['url = "{redis_url}"', 'key_prefix = "{prefix}"', "timeout_ms = 500"]
+    text = "[milter]\n" 'socket = "inet:{port}@127.0.0.1"\n\n' + "\n".join(store) + "\n\n"
+    return text + "\n".join(l.replace("{", "{{").replace("}", "}}") for l in limits)
+
+
+def refill_bound(limit, period_s, elapsed_s):
+    """Most units a GCRA limit `limit`/`period_s` may pass from idle in `elapsed_s`:
+    the burst plus one unit per emission interval elapsed, plus one for clock rounding."""
+    return limit + int(elapsed_s // (period_s / limit)) + 1
+
+
+class E2ETestCase:
+    """Mixin for unittest.TestCase: `self.use(cm)` enters a fixture for this test only."""
+
+    def setUp(self):
+        self._stack = contextlib.ExitStack()
+        self.addCleanup(self._stack.close)
+        self._started = time.monotonic()
+
+    def use(self, cm):
+        return self._stack.enter_context(cm)
+
+    def report(self, text):
+        """A line for the test's output (ctest -V / --output-on-failure)."""
+        print(f"[e2e] {self.id()}: {text} (test time {time.monotonic() - self._started:.1f}s)",
+              flush=True)
