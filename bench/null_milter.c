@@ -6,15 +6,22 @@
  * body, unknown commands and DATA; no SMFIP_NR_* no-reply steps), so the difference
  * between the two is floodgate's own work, not libmilter's.
  *
- * Usage: null-milter [-p SOCKET] [-b BACKLOG]   (default inet:8898@127.0.0.1)
+ * Usage: null-milter [-p SOCKET] [-b BACKLOG] [-a] [-t N]   (default inet:8898@127.0.0.1)
+ *   -a    ask for every protocol step instead (exercises a client's DATA/header/body path)
+ *   -t N  tempfail every Nth recipient with "451 4.7.28 ..." (exercises refusal counting)
  * Runs in the foreground until SIGTERM/SIGINT (handled by libmilter's signal thread).
- * Thread-safety: the callbacks keep no state at all.
+ * Thread-safety: the only state is an atomic recipient counter (for -t).
  */
 #include <libmilter/mfapi.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static int all_steps = 0;
+static unsigned long tempfail_every = 0;
+static atomic_ulong recipients;
 
 static sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                             unsigned long f3, unsigned long* pf0, unsigned long* pf1,
@@ -26,7 +33,7 @@ static sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, un
   (void)f2;
   (void)f3;
   *pf0 = 0;
-  *pf1 = f1 & wanted;
+  *pf1 = all_steps ? 0 : f1 & wanted;
   *pf2 = 0;
   *pf3 = 0;
   return SMFIS_CONTINUE;
@@ -45,6 +52,15 @@ static sfsistat OnArgv(SMFICTX* ctx, char** argv) {
   return SMFIS_CONTINUE;
 }
 
+static sfsistat OnRcpt(SMFICTX* ctx, char** argv) {
+  (void)argv;
+  if (tempfail_every == 0 || (atomic_fetch_add(&recipients, 1) + 1) % tempfail_every != 0) {
+    return SMFIS_CONTINUE;
+  }
+  smfi_setreply(ctx, "451", "4.7.28", "null-milter tempfails every Nth recipient");
+  return SMFIS_TEMPFAIL;
+}
+
 static sfsistat OnContext(SMFICTX* ctx) {
   (void)ctx;
   return SMFIS_CONTINUE;
@@ -54,7 +70,7 @@ int main(int argc, char** argv) {
   const char* socket = "inet:8898@127.0.0.1";
   int backlog = 4096;
   int opt;
-  while ((opt = getopt(argc, argv, "p:b:h")) != -1) {
+  while ((opt = getopt(argc, argv, "p:b:at:h")) != -1) {
     switch (opt) {
       case 'p':
         socket = optarg;
@@ -62,8 +78,14 @@ int main(int argc, char** argv) {
       case 'b':
         backlog = atoi(optarg);
         break;
+      case 'a':
+        all_steps = 1;
+        break;
+      case 't':
+        tempfail_every = strtoul(optarg, NULL, 10);
+        break;
       default:
-        fprintf(stderr, "usage: %s [-p SOCKET] [-b BACKLOG]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-p SOCKET] [-b BACKLOG] [-a] [-t N]\n", argv[0]);
         return opt == 'h' ? 0 : 2;
     }
   }
@@ -75,7 +97,7 @@ int main(int argc, char** argv) {
   desc.xxfi_flags = 0;
   desc.xxfi_connect = OnConnect;
   desc.xxfi_envfrom = OnArgv;
-  desc.xxfi_envrcpt = OnArgv;
+  desc.xxfi_envrcpt = OnRcpt;
   desc.xxfi_eom = OnContext;
   desc.xxfi_abort = OnContext;
   desc.xxfi_close = OnContext;

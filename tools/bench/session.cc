@@ -5,7 +5,6 @@
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +17,7 @@
 #include <string>
 
 #include "tools/bench/session.h"
+#include "tools/bench/transaction.h"
 #include "tools/bench/wire.h"
 
 namespace floodgate::bench {
@@ -43,6 +43,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   asio::awaitable<void> Run() {
     while (std::optional<std::uint64_t> first = queue_.Claim()) co_await Connection(*first);
+    Finish();
+  }
+
+  // Ends the watchdog, so the io_context runs out of work.
+  void Finish() {
     done_ = true;
     timer_.cancel();
   }
@@ -233,69 +238,46 @@ class Session : public std::enable_shared_from_this<Session> {
 
   asio::awaitable<Step> Connect(std::uint64_t connection) {
     const std::string addr = ClientAddressFor(config_.workload, connection);
-    const std::string name = "unknown";
-    const std::string underscore = name + " [" + addr + "]";
-    const Macro macros[] = {{"j", "mx.example.org"},
-                            {"{daemon_name}", "floodgate-bench"},
-                            {"{daemon_addr}", "127.0.0.1"},
-                            {"v", "Postfix 3.7.11"},
-                            {"_", underscore}};
-    AppendMacros(out_, SMFIC_CONNECT, macros);
+    const auto port = static_cast<std::uint16_t>(1024 + connection % 64000);
+    const bool send = !Proto(SMFIP_NOCONNECT);
+    AppendConnectStage(out_, addr, port, config_.inet, send);
     Step step = Step::kGoOn;
-    if (!Proto(SMFIP_NOCONNECT)) {
-      const auto port = static_cast<std::uint16_t>(1024 + connection % 64000);
-      AppendConnect(out_, name, config_.inet ? SMFIA_INET : SMFIA_UNIX, port, addr);
-      step = co_await Answer(Stage::kConnect, SMFIP_NR_CONN);
-      if (step != Step::kGoOn) co_return step;
-    }
-    if (!Proto(SMFIP_NOHELO)) {
-      const std::string_view helo[] = {"client.example.com"};
-      AppendStrings(out_, SMFIC_HELO, helo);
+    if (send) step = co_await Answer(Stage::kConnect, SMFIP_NR_CONN);
+    if (step == Step::kGoOn && !Proto(SMFIP_NOHELO)) {
+      AppendHeloStage(out_);
       step = co_await Answer(Stage::kHelo, SMFIP_NR_HELO);
     }
     co_return step;
   }
 
-  // One transaction. Ends with ABORT buffered (Postfix resets the milter after every
-  // transaction; the ABORT leaves with the next command).
+  // Counts a message's outcome and buffers the ABORT with which Postfix resets the milter
+  // after every transaction (it leaves with the next command).
+  void EndMessage(bool refused) {
+    ++(refused ? stats_.messages_refused : stats_.messages_delivered);
+    AppendEmpty(out_, SMFIC_ABORT);
+    in_message_ = false;
+  }
+
+  // One transaction: MAIL, RCPTs, and if a recipient was accepted DATA, headers, end of
+  // headers, body (each unless skipped) and end of message.
   asio::awaitable<void> Message(std::uint64_t n) {
     const WorkloadOptions& w = config_.workload;
     ++stats_.messages_started;
     in_message_ = true;  // until it ends without breaking the connection
-    const std::string qid = QueueIdFor(n);
-    const std::string account = AccountFor(w, n);
-    const std::string sender = SenderFor(w, n);
-    const std::string sender_arg = "<" + sender + ">";
+    const MessageFacts m = FactsFor(w, n);
     bool refused = false;
-    bool skip_rest = false;
+    bool skip_rest = false;  // accepted or discarded: Postfix stops sending events
+    // Records a reply's effect; false when the connection broke.
     auto note = [&](Step s) {
       if (s == Step::kRefused) refused = true;
       if (s == Step::kSkipRest) skip_rest = true;
       return s != Step::kBroken;
     };
+    auto more = [&](std::uint32_t skip_bit) { return !skip_rest && !refused && !Proto(skip_bit); };
 
-    if (account.empty()) {
-      const Macro macros[] = {{"i", qid}, {"{mail_addr}", sender}, {"{mail_mailer}", "smtp"}};
-      AppendMacros(out_, SMFIC_MAIL, macros);
-    } else {
-      const Macro macros[] = {{"i", qid},
-                              {"{auth_type}", "PLAIN"},
-                              {"{auth_authen}", account},
-                              {"{mail_addr}", sender},
-                              {"{mail_mailer}", "smtp"}};
-      AppendMacros(out_, SMFIC_MAIL, macros);
-    }
-    if (!Proto(SMFIP_NOMAIL)) {
-      const std::string_view args[] = {sender_arg};
-      AppendStrings(out_, SMFIC_MAIL, args);
-      if (!note(co_await Answer(Stage::kMail, SMFIP_NR_MAIL))) co_return;
-    }
-    if (refused) {
-      ++stats_.messages_refused;
-      AppendEmpty(out_, SMFIC_ABORT);
-      in_message_ = false;
-      co_return;
-    }
+    AppendMailStage(out_, m, !Proto(SMFIP_NOMAIL));
+    if (!Proto(SMFIP_NOMAIL) && !note(co_await Answer(Stage::kMail, SMFIP_NR_MAIL))) co_return;
+    if (refused) co_return EndMessage(true);
 
     int accepted = 0;
     for (int r = 0; r < w.rcpts; ++r) {
@@ -303,70 +285,39 @@ class Session : public std::enable_shared_from_this<Session> {
         ++accepted;
         continue;
       }
-      const std::string rcpt = RecipientFor(w, n, r);
-      const std::string rcpt_arg = "<" + rcpt + ">";
-      const Macro macros[] = {{"i", qid},
-                              {"{rcpt_addr}", rcpt},
-                              {"{rcpt_host}", "example.net"},
-                              {"{rcpt_mailer}", "smtp"}};
-      AppendMacros(out_, SMFIC_RCPT, macros);
-      const std::string_view args[] = {rcpt_arg};
-      AppendStrings(out_, SMFIC_RCPT, args);
+      AppendRcptStage(out_, m, RecipientFor(w, n, r), true);
       refused = false;
       if (!note(co_await Answer(Stage::kRcpt, SMFIP_NR_RCPT))) co_return;
       if (!refused) ++accepted;
     }
-    if (accepted == 0) {
-      ++stats_.messages_refused;
-      AppendEmpty(out_, SMFIC_ABORT);
-      in_message_ = false;
-      co_return;
-    }
+    if (accepted == 0) co_return EndMessage(true);
     refused = false;
 
     if (!skip_rest) {
-      const Macro macros[] = {{"i", qid}};
-      AppendMacros(out_, SMFIC_DATA, macros);
-      if (!Proto(SMFIP_NODATA)) {
-        AppendEmpty(out_, SMFIC_DATA);
-        if (!note(co_await Answer(Stage::kData, SMFIP_NR_DATA))) co_return;
-      }
+      AppendDataStage(out_, m, !Proto(SMFIP_NODATA));
+      if (!Proto(SMFIP_NODATA) && !note(co_await Answer(Stage::kData, SMFIP_NR_DATA))) co_return;
     }
-    if (!skip_rest && !refused && !Proto(SMFIP_NOHDRS)) {
-      const std::string rcpt0 = "<" + RecipientFor(w, n, 0) + ">";
-      const std::string msgid = "<" + qid + "@mx.example.org>";
-      const std::string subject = "floodgate-bench message " + std::to_string(n);
-      const std::pair<std::string_view, std::string_view> headers[] = {
-          {"From", sender_arg}, {"To", rcpt0}, {"Subject", subject}, {"Message-ID", msgid}};
-      for (const auto& [hname, hvalue] : headers) {
-        const std::string_view fields[] = {hname, hvalue};
-        AppendStrings(out_, SMFIC_HEADER, fields);
-        if (!note(co_await Answer(Stage::kHeader, SMFIP_NR_HDR))) co_return;
-        if (refused || skip_rest) break;
-      }
+    const std::string rcpt0 = RecipientFor(w, n, 0);
+    for (int h = 0; h < kHeaderCount && more(SMFIP_NOHDRS); ++h) {
+      AppendHeader(out_, m, rcpt0, h);
+      if (!note(co_await Answer(Stage::kHeader, SMFIP_NR_HDR))) co_return;
     }
-    if (!skip_rest && !refused && !Proto(SMFIP_NOEOH)) {
+    if (more(SMFIP_NOEOH)) {
       AppendEmpty(out_, SMFIC_EOH);
       if (!note(co_await Answer(Stage::kEoh, SMFIP_NR_EOH))) co_return;
     }
-    if (!skip_rest && !refused && !Proto(SMFIP_NOBODY)) {
-      std::string body;
-      while (body.size() < w.body_bytes) body += std::string(76, 'x') + "\r\n";
-      for (std::size_t at = 0; at < body.size() && !refused && !skip_rest;
-           at += MILTER_CHUNK_SIZE) {
+    if (more(SMFIP_NOBODY)) {
+      const std::string body = BodyOf(w.body_bytes);
+      for (std::size_t at = 0; at < body.size() && more(SMFIP_NOBODY); at += MILTER_CHUNK_SIZE) {
         AppendPacket(out_, SMFIC_BODY, std::string_view(body).substr(at, MILTER_CHUNK_SIZE));
         if (!note(co_await Answer(Stage::kBody, SMFIP_NR_BODY))) co_return;
       }
     }
     if (!skip_rest && !refused) {
-      const Macro macros[] = {{"i", qid}};
-      AppendMacros(out_, SMFIC_BODYEOB, macros);
-      AppendEmpty(out_, SMFIC_BODYEOB);
+      AppendEndOfMessage(out_, m);
       if (!note(co_await Answer(Stage::kEom, 0))) co_return;
     }
-    ++(refused ? stats_.messages_refused : stats_.messages_delivered);
-    AppendEmpty(out_, SMFIC_ABORT);
-    in_message_ = false;
+    EndMessage(refused);
   }
 
   const SessionConfig& config_;
@@ -403,7 +354,11 @@ void SpawnSession(asio::io_context& io, const SessionConfig& config, WorkQueue& 
                   Stats& stats) {
   auto session = std::make_shared<Session>(io, config, queue, stats);
   asio::co_spawn(
-      io, [session] { return session->Run(); }, Report);
+      io, [session] { return session->Run(); },
+      [session](std::exception_ptr e) {
+        Report(e);
+        session->Finish();  // after an exception Run() did not get to it
+      });
   asio::co_spawn(
       io, [session] { return session->Watchdog(); }, Report);
 }
