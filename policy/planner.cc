@@ -124,10 +124,21 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
 
     LimitCheck check;
     check.key = StoreKey(config.store.key_prefix, limit.subject, *value, limit.name);
-    for (const Rate& r : p.rates) check.windows.push_back(ToWindow(r));
+    for (const Rate& r : p.rates) {
+      WindowSpec w = ToWindow(r);
+      w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
+      check.windows.push_back(w);
+    }
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
     check.advisory = p.action == Action::kMonitor;
+    check.lock_key = LockKey(config.store.key_prefix, limit.subject, *value);
+    check.lock_ttl_us = limit.lock_ttl_s * kMicrosPerSecond;
+    if (limit.max_networks.count > 0 && facts.client) {
+      check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
+      check.max_networks = limit.max_networks.count;
+      check.networks_window_us = limit.max_networks.window_s * kMicrosPerSecond;
+    }
 
     plan.limits.push_back(std::move(p));
     plan.checks.push_back(std::move(check));

@@ -154,3 +154,30 @@ TEST(WindowTest, GcraParametersFollowRateAndBurst) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+TEST(PlannerLockTest, LockFieldsFollowTheLimit) {
+  Config config;
+  Limit l = MakeLimit("submission", SubjectKind::kAccount, CountKind::kMessages,
+                      {R(100, 3600), R(30, 60)});
+  l.lock_after = 10;
+  l.lock_ttl_s = 600;
+  l.max_networks.count = 5;
+  l.max_networks.window_s = 3600;
+  config.limits = {l};
+  const Plan plan = MakePlan(config, SmtpFacts("alice@example.org", "198.51.100.77"), {});
+  ASSERT_EQ(plan.checks.size(), 1u);
+  const LimitCheck& c = plan.checks[0];
+  EXPECT_EQ(c.lock_key, "fg:{account:alice@example.org}!lock");
+  EXPECT_EQ(c.lock_ttl_us, 600'000'000);
+  EXPECT_EQ(c.windows[0].lock_threshold, 1000);
+  EXPECT_EQ(c.windows[1].lock_threshold, 300);
+  EXPECT_EQ(c.network, "198.51.100.0/24");
+  EXPECT_EQ(c.max_networks, 5);
+  EXPECT_EQ(c.networks_window_us, 3600'000'000);
+}
+
+}  // namespace
+}  // namespace floodgate::policy

@@ -46,12 +46,34 @@ Reply RefusalReply(const Limit& limit, Action action) {
   return r;
 }
 
+Reply LockedReply(SubjectKind kind) {
+  return {"550", "5.7.1", fmt::format("{} locked for sending, contact your administrator", Scope(kind))};
+}
+
 Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::string& client) {
   Verdict v;
+  // A lock outranks every rate refusal: the reply says "locked", whatever else refused.
   for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
     const PlannedLimit& p = plan.limits[i];
     const LimitOutcome& lo = outcome.limits[i];
-    if (lo.allowed) continue;
+    if (!lo.locked) continue;
+    if (v.disposition != Disposition::kReject) {
+      v.disposition = Disposition::kReject;
+      v.reply = LockedReply(p.limit->subject);
+    }
+    if (!lo.newly_locked) continue;
+    Alert a;
+    a.event = "locked";
+    a.fields = {{"subject", p.subject}, {"reason", lo.lock_reason}, {"limit", p.limit->name}};
+    if (lo.refused_units > 0) a.fields.emplace_back("refused", std::to_string(lo.refused_units));
+    a.fields.emplace_back("ttl", PeriodText(p.limit->lock_ttl_s));
+    if (!client.empty()) a.fields.emplace_back("client", client);
+    v.alerts.push_back(std::move(a));
+  }
+  for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
+    const PlannedLimit& p = plan.limits[i];
+    const LimitOutcome& lo = outcome.limits[i];
+    if (lo.allowed || lo.locked) continue;
     if (p.action != Action::kMonitor && v.disposition == Disposition::kContinue) {
       v.disposition = p.action == Action::kReject ? Disposition::kReject : Disposition::kTempfail;
       v.reply = RefusalReply(*p.limit, p.action);

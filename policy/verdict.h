@@ -39,6 +39,9 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::stri
 // The reply for a refusal by `action` of `limit` on a subject of `kind`.
 Reply RefusalReply(const Limit& limit, Action action);
 
+// 550 5.7.1 "<scope> locked for sending, contact your administrator".
+Reply LockedReply(SubjectKind kind);
+
 // "1h", "30m", "1d", "90s": the shortest exact way to write a period.
 std::string PeriodText(std::int64_t period_s);
 
