@@ -128,6 +128,7 @@ class RedisConnection::Impl {
       Complete(*r, Error(ErrorKind::kTimeout, "redis: deadline passed before sending"));
       return;
     }
+    if (state_ == State::kConnected && Stalled(now)) Fail("no reply: server hung");
     switch (state_) {
       case State::kConnected:
         Enqueue(std::move(r));
@@ -145,6 +146,11 @@ class RedisConnection::Impl {
         StartConnect();
         return;
     }
+  }
+
+  bool Stalled(Deadline now) const {
+    if (inflight_.empty()) return false;
+    return now - inflight_.front()->deadline > options_.stall_timeout;
   }
 
   void StartConnect() {
@@ -223,7 +229,7 @@ class RedisConnection::Impl {
   void Handshake(const std::vector<std::string>& argv, const char* what) {
     auto r = std::make_unique<Request>();
     r->wire = EncodeCommand(argv);
-    r->deadline = Deadline::max();
+    r->deadline = SteadyClock::now() + options_.connect_timeout;
     r->handshake = what;
     Enqueue(std::move(r));
   }

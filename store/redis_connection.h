@@ -9,7 +9,8 @@
 // command at most once per backoff period; while it may not reconnect, commands fail at
 // once. On connect it sends AUTH (when the URL has a password) and SELECT. A lost
 // connection fails every pending command with kUnavailable; a caller whose deadline passes
-// gets kTimeout and its late reply is dropped (the pending entry owns its promise).
+// gets kTimeout and its late reply is dropped (the pending entry owns its promise). A
+// server that stops answering without closing is dropped after Options::stall_timeout.
 // Thread-safety: Execute() may be called from any number of threads at once; the
 // destructor must not race with Execute().
 #pragma once
@@ -58,6 +59,9 @@ class RedisConnection {
   struct Options {
     std::chrono::milliseconds connect_timeout{1000};
     std::chrono::milliseconds reconnect_backoff{100};
+    // A connected server whose oldest unanswered command is this far past its deadline
+    // is considered hung: the next command drops the connection and reconnects.
+    std::chrono::milliseconds stall_timeout{2000};
   };
 
   // Starts the io thread; does not connect yet. `url` must be kTcp or kUnix.

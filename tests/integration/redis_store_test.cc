@@ -238,6 +238,27 @@ TEST_F(RedisStoreTest, AnUnresponsiveServerTimesOutWithinTheDeadline) {
   EXPECT_EQ(pong.value(), "PONG");
 }
 
+TEST_F(RedisStoreTest, AHungServerTimesOutEveryCallAndRecoversWhenItAnswers) {
+  auto store = OpenOrDie(server_->tcp_url());
+  const LimitCheck c = Limit("fg:{hung}:x", 1000, kHour);
+  ASSERT_TRUE(store->Check({c}).ok());
+  server_->Pause();
+  for (int i = 0; i < 3; ++i) {
+    const auto start = steady_clock::now();
+    auto r = store->Check({c});
+    const auto took = steady_clock::now() - start;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind(), ErrorKind::kTimeout) << r.error().message();
+    EXPECT_GE(took, milliseconds(kTimeoutMs - 5));
+    EXPECT_LT(took, milliseconds(kTimeoutMs + 200));
+  }
+  server_->Resume();
+  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
+  bool recovered = false;
+  while (!recovered && steady_clock::now() < deadline) recovered = store->Check({c}).ok();
+  EXPECT_TRUE(recovered);
+}
+
 TEST(RedisStoreOpenTest, SentinelIsNotSupportedYet) {
   auto store = RedisStore::Open("redis+sentinel://h1:26379/mymaster", 50);
   ASSERT_FALSE(store.ok());

@@ -182,10 +182,18 @@ Status RedisServer::WaitReady() {
 
 void RedisServer::Kill() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);  // also ends a paused (SIGSTOPped) server
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
   ::unlink(socket_path_.c_str());
+}
+
+void RedisServer::Pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 Status RedisServer::Restart() {

@@ -39,6 +39,8 @@ class RedisServer {
   const std::string& socket_path() const { return socket_path_; }
 
   void Kill();       // SIGKILL and reap; a no-op when not running
+  void Pause();      // SIGSTOP: connections stay open, nothing answers (a hung server)
+  void Resume();     // SIGCONT
   Status Restart();  // Kill() if running, then start again and wait for PING
 
   // Runs `redis-cli -s <socket> [-a password] -n db args...` and returns its stdout with
