@@ -17,17 +17,6 @@ std::string OneLine(std::string s) {
 
 }  // namespace
 
-std::string FormatAlert(const policy::Alert& alert) {
-  std::string line = "event=" + policy::LogValue(alert.event);
-  for (const auto& [key, value] : alert.fields) {
-    line += ' ';
-    line += key;
-    line += '=';
-    line += policy::LogValue(value);
-  }
-  return line;
-}
-
 int SyslogFacility(const std::string& name) {
   static const std::pair<const char*, int> kFacilities[] = {
       {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},
@@ -49,7 +38,7 @@ SyslogAlertSink::SyslogAlertSink(const std::string& facility, bool also_stderr) 
 SyslogAlertSink::~SyslogAlertSink() { closelog(); }
 
 void SyslogAlertSink::Emit(const policy::Alert& alert) {
-  syslog(LOG_WARNING, "%s", FormatAlert(alert).c_str());
+  syslog(LOG_WARNING, "%s", policy::FormatAlert(alert).c_str());
 }
 
 void SyslogAlertSink::Info(const std::string& message) {
@@ -62,7 +51,7 @@ void SyslogAlertSink::Error(const std::string& message) {
 
 void MemoryAlertSink::Emit(const policy::Alert& alert) {
   std::lock_guard lock(mu_);
-  lines_.push_back(FormatAlert(alert));
+  lines_.push_back(policy::FormatAlert(alert));
 }
 
 void MemoryAlertSink::Info(const std::string& message) {

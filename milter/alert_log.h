@@ -12,9 +12,6 @@
 
 namespace floodgate::milter {
 
-// "event=limit_exceeded subject=account:alice@example.org limit=submission ..."
-std::string FormatAlert(const policy::Alert& alert);
-
 class AlertSink {
  public:
   virtual ~AlertSink() = default;

@@ -17,6 +17,11 @@ class SwitchableStore final : public CounterStore {
     return inner_.Check(checks);
   }
   Status Reset(const std::string& key) override { return inner_.Reset(key); }
+  Status Append(const std::string& key, const std::string& value, std::size_t max_len,
+                Micros ttl_us) override {
+    if (down) return Error(ErrorKind::kUnavailable, "connection refused");
+    return inner_.Append(key, value, max_len, ttl_us);
+  }
   const char* name() const override { return "switchable"; }
   bool down = false;
 

@@ -23,6 +23,17 @@ const char* Scope(SubjectKind kind) {
 
 }  // namespace
 
+std::string FormatAlert(const Alert& alert) {
+  std::string line = "event=" + LogValue(alert.event);
+  for (const auto& [key, value] : alert.fields) {
+    line += ' ';
+    line += key;
+    line += '=';
+    line += LogValue(value);
+  }
+  return line;
+}
+
 std::string PeriodText(std::int64_t period_s) {
   if (period_s % 86400 == 0) return fmt::format("{}d", period_s / 86400);
   if (period_s % 3600 == 0) return fmt::format("{}h", period_s / 3600);

@@ -39,6 +39,10 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::stri
 // The reply for a refusal by `action` of `limit` on a subject of `kind`.
 Reply RefusalReply(const Limit& limit, Action action);
 
+// "event=limit_exceeded subject=account:alice@example.org limit=submission ...": one
+// syslog line; values escaped with LogValue so they cannot forge a field or a line.
+std::string FormatAlert(const Alert& alert);
+
 // 550 5.7.1 "<scope> locked for sending, contact your administrator".
 Reply LockedReply(SubjectKind kind);
 

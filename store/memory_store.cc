@@ -78,15 +78,35 @@ Status MemoryStore::Reset(const std::string& key) {
   return OkStatus();
 }
 
+Status MemoryStore::Append(const std::string& key, const std::string& value,
+                           std::size_t max_len, Micros ttl_us) {
+  std::lock_guard lock(mu_);
+  const Micros now = clock_.now();
+  ListEntry& l = lists_[key];
+  if (l.expires_at <= now) l.items.clear();
+  l.items.push_front(value);
+  while (l.items.size() > max_len) l.items.pop_back();
+  l.expires_at = now + ttl_us;
+  return OkStatus();
+}
+
+std::vector<std::string> MemoryStore::List(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = lists_.find(key);
+  if (it == lists_.end() || it->second.expires_at <= clock_.now()) return {};
+  return {it->second.items.begin(), it->second.items.end()};
+}
+
 std::size_t MemoryStore::size() const {
   std::lock_guard lock(mu_);
-  return entries_.size() + locks_.size() + networks_.size();
+  return entries_.size() + locks_.size() + networks_.size() + lists_.size();
 }
 
 void MemoryStore::SweepLocked(Micros now) {
   checks_since_sweep_ = 0;
   std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires_at <= now; });
   std::erase_if(locks_, [now](const auto& kv) { return kv.second.until <= now; });
+  std::erase_if(lists_, [now](const auto& kv) { return kv.second.expires_at <= now; });
   // A network set holds nothing once its newest entry is older than its window.
   std::erase_if(networks_, [now](const auto& kv) {
     Micros newest = 0;

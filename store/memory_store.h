@@ -8,6 +8,7 @@
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,7 +27,11 @@ class MemoryStore final : public CounterStore {
 
   Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override;
   Status Reset(const std::string& key) override;
+  Status Append(const std::string& key, const std::string& value, std::size_t max_len,
+                Micros ttl_us) override;
   const char* name() const override { return "memory"; }
+  // The list `key` (newest first), for tests and the in-process admin view.
+  std::vector<std::string> List(const std::string& key) const;
 
   // Number of keys currently held (tests, metrics).
   std::size_t size() const;
@@ -48,6 +53,10 @@ class MemoryStore final : public CounterStore {
     std::map<std::string, Micros> seen;
     Micros window_us = 0;
   };
+  struct ListEntry {
+    std::deque<std::string> items;  // newest first
+    Micros expires_at = 0;
+  };
   static constexpr unsigned kSweepEvery = 4096;
 
   policy::WindowState& Slot(Entry& e, Micros period);
@@ -60,6 +69,7 @@ class MemoryStore final : public CounterStore {
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_map<std::string, LockEntry> locks_;
   std::unordered_map<std::string, NetworkSet> networks_;
+  std::unordered_map<std::string, ListEntry> lists_;
   unsigned checks_since_sweep_ = 0;
 };
 

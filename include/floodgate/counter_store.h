@@ -94,6 +94,12 @@ class CounterStore {
   // Forgets every window of `key` (admin reset, tests).
   virtual Status Reset(const std::string& key) = 0;
 
+  // Prepends `value` to the list `key`, keeps its newest `max_len` entries and lets the
+  // list expire `ttl_us` after this append: recent events, and the queue ids of a
+  // subject's accepted messages. One round trip.
+  virtual Status Append(const std::string& key, const std::string& value, std::size_t max_len,
+                        Micros ttl_us) = 0;
+
   // Short name for logs: "memory", "redis".
   virtual const char* name() const = 0;
 };
