@@ -89,3 +89,42 @@ TEST(PeriodTextTest, ShortestExactUnit) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+TEST(VerdictLockTest, ALockRejectsWithTheLockedReplyAndAlertsOnce) {
+  Limit limit;
+  limit.name = "submission";
+  limit.subject = SubjectKind::kAccount;
+  limit.lock_ttl_s = 86400;
+  Plan plan;
+  PlannedLimit pl;
+  pl.limit = &limit;
+  pl.subject = "account:alice@example.org";
+  plan.limits = {pl};
+  plan.checks.emplace_back();
+  CheckOutcome o;
+  o.allowed = false;
+  LimitOutcome lo;
+  lo.allowed = false;
+  lo.locked = true;
+  lo.newly_locked = true;
+  lo.lock_reason = "burst";
+  lo.refused_units = 1000;
+  o.limits = {lo};
+  Verdict v = Interpret(plan, o, "203.0.113.9");
+  EXPECT_EQ(v.disposition, Disposition::kReject);
+  EXPECT_EQ(v.reply.code, "550");
+  EXPECT_EQ(v.reply.xcode, "5.7.1");
+  EXPECT_EQ(v.reply.text, "account locked for sending, contact your administrator");
+  ASSERT_EQ(v.alerts.size(), 1u);
+  EXPECT_EQ(v.alerts[0].event, "locked");
+  o.limits[0].newly_locked = false;
+  v = Interpret(plan, o, "203.0.113.9");
+  EXPECT_EQ(v.reply.code, "550");
+  EXPECT_TRUE(v.alerts.empty());
+}
+
+}  // namespace
+}  // namespace floodgate::policy

@@ -1,0 +1,35 @@
+// WindowView: what `floodgatectl show` and `top` say about one window of one limit,
+// computed from the stored hash fields (t<period_us> TAT, r<period_us> reported until,
+// n<period_us> refused units; see store/check.lua) and the limit's rate, at Redis' time.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "floodgate/clock.h"
+#include "policy/config.h"
+
+namespace floodgate::ctl {
+
+struct WindowView {
+  std::string rate;         // "300/1h"
+  std::int64_t capacity = 0;  // burst
+  std::int64_t used = 0;      // units in the bucket now (0 = idle, capacity = full)
+  Micros frees_in_us = 0;     // until the next unit fits (0: it fits now)
+  Micros idle_in_us = 0;      // until the bucket is empty again
+  std::int64_t refused = 0;   // units refused since the last reported refusal
+  bool over = false;          // the next unit would be refused
+  double fill() const { return capacity ? static_cast<double>(used) / capacity : 0.0; }
+};
+
+WindowView ViewWindow(const policy::Rate& rate, const std::map<std::string, std::string>& hash,
+                      Micros now);
+
+// "1h 2m", "36s", "now": a short human duration.
+std::string HumanDuration(Micros us);
+
+// Undoes policy::KeyComponent's %XX encoding (for display; hashed long values stay so).
+std::string DecodeKeyComponent(std::string_view encoded);
+
+}  // namespace floodgate::ctl
