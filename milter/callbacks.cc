@@ -129,6 +129,8 @@ sfsistat OnEom(SMFICTX* ctx) {
         v.reply.xcode = "4.7.28";
       }
       status = Apply(ctx, v);
+    } else if (s->message_charged) {
+      g_context->decider.RecordQueueId(*s->config, s->facts, Macro(ctx, "i"));
     }
     s->ResetTransaction();
     return status;

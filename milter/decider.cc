@@ -1,6 +1,19 @@
 #include "milter/decider.h"
 
+#include <fmt/chrono.h>
+
+#include <ctime>
+
 namespace floodgate::milter {
+namespace {
+
+constexpr std::size_t kEventsKept = 1000;
+constexpr Micros kEventsTtl = 7 * 86'400'000'000LL;
+// Postfix gives up on a message after maximal_queue_lifetime (5 days by default).
+constexpr std::size_t kQueueIdsKept = 5000;
+constexpr Micros kQueueIdsTtl = 6 * 86'400'000'000LL;
+
+}  // namespace
 
 Decider::Decider(std::unique_ptr<CounterStore> primary, std::unique_ptr<CounterStore> fallback,
                  AlertSink& alerts)
@@ -17,8 +30,23 @@ policy::Verdict Decider::Decide(const policy::Config& config, const policy::Fact
   if (!outcome.ok()) return OnStoreError(config, plan, outcome.error(), client);
   MarkUp();
   policy::Verdict verdict = policy::Interpret(plan, *outcome, client);
-  for (const policy::Alert& a : verdict.alerts) alerts_.Emit(a);
+  for (const policy::Alert& a : verdict.alerts) Emit(config, a);
   return verdict;
+}
+
+void Decider::Emit(const policy::Config& config, const policy::Alert& alert) {
+  alerts_.Emit(alert);
+  const std::string line = fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {}", fmt::gmtime(std::time(nullptr)),
+                                       policy::FormatAlert(alert));
+  (void)primary_->Append(config.store.key_prefix + "events", line, kEventsKept, kEventsTtl);
+}
+
+void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& facts,
+                            const std::string& queue_id) {
+  if (facts.account.empty() || queue_id.empty()) return;
+  const std::string key =
+      policy::QueueKey(config.store.key_prefix, policy::SubjectKind::kAccount, facts.account);
+  (void)primary_->Append(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
 }
 
 void Decider::MarkUp() {
@@ -51,7 +79,7 @@ policy::Verdict Decider::OnStoreError(const policy::Config& config, const policy
   Result<CheckOutcome> local = fallback_->Check(plan.checks);
   if (!local.ok()) return verdict;  // the memory store does not fail; be safe anyway
   verdict = policy::Interpret(plan, *local, client);
-  for (const policy::Alert& a : verdict.alerts) alerts_.Emit(a);
+  for (const policy::Alert& a : verdict.alerts) alerts_.Emit(a);  // the store is down
   return verdict;
 }
 

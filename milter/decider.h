@@ -27,6 +27,15 @@ class Decider {
   policy::Verdict Decide(const policy::Config& config, const policy::Facts& facts,
                          const policy::Event& event);
 
+  // Records the queue id of a message accepted for an authenticated account, so that
+  // `floodgatectl queue` can find it later (postqueue carries no SASL login). Best effort:
+  // a store failure loses the record, never the message.
+  void RecordQueueId(const policy::Config& config, const policy::Facts& facts,
+                     const std::string& queue_id);
+
+  // Logs `alert` and keeps it in the store's recent-events list.
+  void Emit(const policy::Config& config, const policy::Alert& alert);
+
   CounterStore& primary() { return *primary_; }
 
  private:

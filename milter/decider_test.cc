@@ -23,6 +23,7 @@ class SwitchableStore final : public CounterStore {
     return inner_.Append(key, value, max_len, ttl_us);
   }
   const char* name() const override { return "switchable"; }
+  const store::MemoryStore& inner() const { return inner_; }
   bool down = false;
 
  private:
@@ -74,6 +75,22 @@ TEST_F(DeciderTest, LimitExceededIsLoggedOncePerWindowNotPerMessage) {
   EXPECT_EQ(alerts_.lines()[0],
             "event=limit_exceeded subject=account:alice@example.org limit=submission window=1h "
             "count=10 action=tempfail client=203.0.113.9");
+}
+
+TEST_F(DeciderTest, EventsAreKeptInTheStoreWithATimestamp) {
+  Accepted(11);
+  const auto events = primary_->inner().List("fg:events");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].find("Z event=limit_exceeded subject=account:alice@example.org"),
+            std::string::npos)
+      << events[0];
+}
+
+TEST_F(DeciderTest, QueueIdsAreRecordedUnderTheAccount) {
+  decider_->RecordQueueId(config_, facts_, "4ABC123");
+  decider_->RecordQueueId(config_, facts_, "4ABC124");
+  EXPECT_EQ(primary_->inner().List("fg:{account:alice@example.org}!queue"),
+            (std::vector<std::string>{"4ABC124", "4ABC123"}));
 }
 
 TEST_F(DeciderTest, LocalFallbackKeepsEnforcingWhileTheStoreIsDown) {
