@@ -142,6 +142,34 @@ Status RedisStore::Reset(const std::string& key) {
   return OkStatus();
 }
 
+Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
+                          Micros ttl_us) {
+  // Atomic in one round trip; a list that may keep nothing is simply gone.
+  static constexpr const char* kAppendLua =
+      "redis.call('LPUSH', KEYS[1], ARGV[1]) "
+      "redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1) "
+      "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
+  Result<RedisReply> reply =
+      max_len == 0 || ttl_us <= 0
+          ? Command({"DEL", key})
+          : Command({"EVAL", kAppendLua, "1", key, value, std::to_string(max_len),
+                     std::to_string((ttl_us + 999) / 1000)});
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
+  return OkStatus();
+}
+
+Result<std::vector<std::string>> RedisStore::List(const std::string& key) {
+  Result<RedisReply> reply = Command({"LRANGE", key, "0", "-1"});
+  if (!reply.ok()) return reply.error();
+  if (reply->type != RedisReply::Type::kArray) {
+    return Error(ErrorKind::kUnavailable, "redis: LRANGE failed: " + reply->str);
+  }
+  std::vector<std::string> items;
+  for (const RedisReply& e : reply->elements) items.push_back(e.str);
+  return items;
+}
+
 Result<std::string> RedisStore::Ping() {
   Result<RedisReply> reply = Command({"PING"});
   if (!reply.ok()) return reply.error();

@@ -11,6 +11,7 @@
 //                         n<period_us> refused units since; PEXPIREs when all is past
 //   <lock_key>            string: the lock reason, with a TTL ("SET k admin PX ms" locks)
 //   <lock_key>:networks   sorted set: client network -> last seen (us)
+//   Append()'s lists      LPUSH + LTRIM + PEXPIRE in one small EVAL
 // Thread-safety: all methods may be called from any number of threads at once.
 #pragma once
 
@@ -34,6 +35,8 @@ class RedisStore final : public CounterStore {
 
   Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override;
   Status Reset(const std::string& key) override;
+  Status Append(const std::string& key, const std::string& value, std::size_t max_len,
+                Micros ttl_us) override;
   const char* name() const override { return "redis"; }
 
   // Health check: "PONG", or why not.
@@ -42,6 +45,9 @@ class RedisStore final : public CounterStore {
   // replies (type kError); only transport failures are Errors.
   Result<RedisReply> Command(std::vector<std::string> argv);
   Result<RedisReply> Command(std::vector<std::string> argv, std::chrono::milliseconds timeout);
+
+  // The items of a list written by Append(), newest first (admin tool, tests).
+  Result<std::vector<std::string>> List(const std::string& key);
 
   // The key holding `lock_key`'s distinct-network set.
   static std::string NetworksKey(const std::string& lock_key) { return lock_key + ":networks"; }

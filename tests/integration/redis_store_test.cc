@@ -150,6 +150,14 @@ TEST_F(RedisStoreTest, KeysShareTheHashTagAndExpire) {
   EXPECT_EQ(Cli({"EXISTS", free.key}), "0");
 }
 
+TEST_F(RedisStoreTest, AppendedListsExpire) {
+  auto store = OpenOrDie(server_->unix_url());
+  ASSERT_TRUE(store->Append("fg:{q}!queue", "A1", 10, kHour).ok());
+  const long long pttl = std::stoll(Cli({"PTTL", "fg:{q}!queue"}));
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, kHour / 1000);
+}
+
 TEST_F(RedisStoreTest, ConcurrentChecksGiveExactTotals) {
   auto store = OpenOrDie(server_->unix_url());
   const LimitCheck c = Limit("fg:{conc}:x", 1000, kHour);

@@ -68,6 +68,12 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
     for (int i = 0; i < attempts; ++i) n += Check(checks).allowed ? 1 : 0;
     return n;
   }
+  std::vector<std::string> List(const std::string& key) {
+    if (GetParam() == Backend::kMemory) return static_cast<MemoryStore&>(*store_).List(key);
+    auto items = static_cast<RedisStore&>(*store_).List(key);
+    EXPECT_TRUE(items.ok()) << items.error().message();
+    return items.ok() ? items.value() : std::vector<std::string>{};
+  }
   // Lets time pass until `c` is allowed again: advances the fake clock by the retry time,
   // or (Redis) polls, bounded by a deadline. Returns the outcome that was allowed.
   CheckOutcome WaitUntilAllowed(const LimitCheck& c) {
@@ -255,6 +261,15 @@ TEST_P(StoreConformanceTest, AnAdvisoryLimitNeverLocks) {
   c.windows[0].lock_threshold = 2;
   c.lock_ttl_us = kHour;
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(Check({c}).limits[0].locked) << i;
+}
+
+TEST_P(StoreConformanceTest, AppendKeepsTheNewestItemsFirst) {
+  const std::string key = "fg:{account:alice@example.org}!queue";
+  for (const char* id : {"A1", "B2", "C3", "D4"})
+    ASSERT_TRUE(store_->Append(key, id, 3, kHour).ok());
+  EXPECT_EQ(List(key), (std::vector<std::string>{"D4", "C3", "B2"}));
+  ASSERT_TRUE(store_->Append(key, "E5", 0, kHour).ok());
+  EXPECT_TRUE(List(key).empty()) << "max_len 0 keeps nothing";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
