@@ -40,6 +40,16 @@ struct Limit {
   std::optional<std::string> reply;  // replaces the default reply text (not the code)
   int ipv4_prefix = 32;              // subject = ip: how much of an address names a client
   int ipv6_prefix = 64;
+  // Escalation (SPEC section 4). lock_after = N (0: off): lock the subject when its refused
+  // units in one window reach N times that window's amount.
+  int lock_after = 0;
+  // subject = account only; count = 0: off. Lock when more than `count` distinct client
+  // networks are seen within `window_s`.
+  struct MaxNetworks {
+    int count = 0;
+    std::int64_t window_s = 0;
+  } max_networks;
+  std::int64_t lock_ttl_s = 86400;   // how long an automatic lock lasts
   int line = 0;                      // where it was defined, for messages
 };
 
@@ -87,6 +97,7 @@ struct Config {
   MilterConfig milter;
   StoreConfig store;
   AlertsConfig alerts;
+  std::string metrics_listen;  // "host:port" of the Prometheus endpoint; empty: none
   std::vector<Limit> limits;
   std::vector<Override> overrides;
   Exemptions exempt;

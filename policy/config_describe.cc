@@ -1,0 +1,129 @@
+// DescribeConfig: what `floodgate -n` prints - the effective settings in words, with what
+// each GCRA window actually lets through, so an admin can check a config before trusting it.
+#include <fmt/format.h>
+
+#include "policy/config_loader.h"
+#include "policy/duration.h"
+
+namespace floodgate::policy {
+namespace {
+
+// The URL with any user/password replaced, so `floodgate -n` output can be pasted safely.
+std::string RedactUrl(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto at = url.find('@', scheme + 3);
+  const auto slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  return url.substr(0, scheme + 3) + "***" + url.substr(at);
+}
+
+const char* OnErrorMeaning(OnError e) {
+  switch (e) {
+    case OnError::kLocal:
+      return "decide with an in-process limiter holding the same limits";
+    case OnError::kTempfail:
+      return "refuse with 451 4.3.0 while the store is unreachable";
+    case OnError::kAccept:
+      return "let mail through, logged";
+  }
+  return "?";
+}
+
+void DescribeRates(std::string& out, const std::vector<Rate>& rates, std::string_view indent) {
+  for (const Rate& r : rates) {
+    const std::string t = FormatDuration(r.period_s);
+    out += fmt::format(
+        "{}{}: refills {} per {} smoothly; bucket holds {}; from idle at most {} pass within the "
+        "first {}\n",
+        indent, r.text, r.amount, t, r.burst, r.burst + r.amount, t);
+  }
+}
+
+void DescribeLimit(std::string& out, const Limit& l) {
+  out += fmt::format("  {} (line {}): subject {}, counts {}, action {}, mode {}\n", l.name, l.line,
+                     ToString(l.subject), ToString(l.count), ToString(l.action), ToString(l.mode));
+  if (l.subject == SubjectKind::kIp) {
+    out += fmt::format("    clients named by IPv4 /{}, IPv6 /{}\n", l.ipv4_prefix, l.ipv6_prefix);
+  }
+  DescribeRates(out, l.rates, "    ");
+  if (l.mode == Mode::kLeaky) {
+    out += "    a unit refused by any window charges none of them\n";
+  } else {
+    out +=
+        "    strict: refused attempts are charged too (a sender who keeps trying stays blocked)\n";
+  }
+  if (l.lock_after > 0) {
+    out += fmt::format(
+        "    locks the {} when its refused units in one window reach {}x that "
+        "window's amount\n",
+        ToString(l.subject), l.lock_after);
+  }
+  if (l.max_networks.count > 0) {
+    out += fmt::format(
+        "    locks the account when seen from more than {} networks (/24, /48) "
+        "within {}\n",
+        l.max_networks.count, FormatDuration(l.max_networks.window_s));
+  }
+  if (l.lock_after > 0 || l.max_networks.count > 0) {
+    out += fmt::format("    a lock lasts {} unless an admin unlocks it first\n",
+                       FormatDuration(l.lock_ttl_s));
+  }
+  if (l.reply) out += fmt::format("    reply text: \"{}\"\n", *l.reply);
+}
+
+void DescribeList(std::string& out, const char* name, const std::vector<std::string>& items) {
+  out += fmt::format("  {}:", name);
+  if (items.empty()) out += " (none)";
+  for (const std::string& s : items) out += " " + s;
+  out += "\n";
+}
+
+}  // namespace
+
+std::string DescribeConfig(const Config& c) {
+  std::string out = fmt::format("floodgate configuration from {}\n\n", c.source);
+  out += fmt::format("milter:  socket {}, user {}, umask {:04o}, timeout {}s\n", c.milter.socket,
+                     c.milter.user.empty() ? "(unchanged)" : c.milter.user, c.milter.umask,
+                     c.milter.timeout_s);
+  if (c.store.backend == Backend::kMemory) {
+    out += "store:   memory (this host only; counts are lost on restart)\n";
+  } else {
+    out += fmt::format("store:   redis {}, key prefix \"{}\", timeout {} ms\n",
+                       RedactUrl(c.store.url), c.store.key_prefix, c.store.timeout_ms);
+    out += fmt::format("         on error: {} ({})\n", ToString(c.store.on_error),
+                       OnErrorMeaning(c.store.on_error));
+  }
+  out += fmt::format("alerts:  syslog facility {}, alert command {}\n", c.alerts.syslog_facility,
+                     c.alerts.alert_command.empty() ? "(none)" : c.alerts.alert_command);
+  out += fmt::format("metrics: {}\n\n",
+                     c.metrics_listen.empty() ? "off" : "http://" + c.metrics_listen + "/metrics");
+
+  if (c.limits.empty()) {
+    out += "no limits: floodgate counts nothing\n";
+  } else {
+    out +=
+        "limits (GCRA - N/T: refills N per T smoothly; bucket holds B (default N); from idle\n"
+        "at most B+N pass within the first T, then N per T):\n";
+    for (const Limit& l : c.limits) DescribeLimit(out, l);
+  }
+
+  out += "\noverrides (exact subject first, then domain):";
+  out += c.overrides.empty() ? " (none)\n" : "\n";
+  for (const Override& o : c.overrides) {
+    out += fmt::format("  {}:{} on limit {} (line {}){}\n", ToString(o.subject),
+                       o.exact.empty() ? "*@" + o.domain : o.exact, o.limit, o.line,
+                       o.action ? fmt::format(", action {}", ToString(*o.action)) : "");
+    DescribeRates(out, o.rates, "    ");
+  }
+
+  out += "\nexempt (never limited):\n";
+  std::vector<std::string> networks;
+  for (const Network& n : c.exempt.networks) networks.push_back(n.ToString());
+  DescribeList(out, "networks", networks);
+  DescribeList(out, "accounts", c.exempt.accounts);
+  DescribeList(out, "domains", c.exempt.domains);
+  return out;
+}
+
+}  // namespace floodgate::policy

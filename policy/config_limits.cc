@@ -1,0 +1,305 @@
+// Reading [[limit]] and [[override]] tables: names, subjects, rates with their bursts,
+// escalation settings, and the cross-checks that need the whole file (an override may
+// name a limit defined further down).
+#include <fmt/format.h>
+
+#include <map>
+
+#include "policy/config_reader.h"
+#include "policy/duration.h"
+
+namespace floodgate::policy {
+namespace {
+
+constexpr std::size_t kMaxNameLength = 64;
+constexpr std::size_t kMaxReplyLength = 200;
+constexpr std::int64_t kMaxLockAfter = 1'000'000;
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// `rate` (required, array of "N/T") and `burst` (optional: one integer for every window,
+// or one per window) of a limit or an override.
+bool ReadRates(ConfigReader& r, const TomlValue& t, std::string_view where,
+               std::vector<Rate>* out) {
+  if (!r.Require(t, "rate", where)) return false;
+  std::vector<const TomlValue*> texts;
+  if (!r.GetStringArray(t, "rate", &texts)) return false;
+  if (texts.empty()) return r.Fail(*ConfigReader::Find(t, "rate"), "rate must not be empty");
+  std::map<std::int64_t, const TomlValue*> periods;
+  for (const TomlValue* v : texts) {
+    Result<Rate> rate = ParseRate(v->as_string().str);
+    if (!rate.ok()) return r.Fail(*v, rate.error().message());
+    auto [it, inserted] = periods.emplace(rate->period_s, v);
+    if (!inserted) {
+      return r.Fail(
+          *v, fmt::format("rates \"{}\" and \"{}\" have the same period ({}); "
+                          "give each window its own period",
+                          it->second->as_string().str, rate->text, FormatDuration(rate->period_s)));
+    }
+    out->push_back(std::move(rate.value()));
+  }
+  const TomlValue* burst = ConfigReader::Find(t, "burst");
+  if (burst == nullptr) return true;
+  constexpr const char* kBurstType =
+      "burst must be an integer >= 1 or an array of integers, one per rate";
+  std::vector<const TomlValue*> bursts;
+  if (burst->is_integer()) {
+    bursts.assign(out->size(), burst);
+  } else if (burst->is_array()) {
+    for (const TomlValue& e : burst->as_array()) bursts.push_back(&e);
+    if (bursts.size() != out->size()) {
+      return r.Fail(*burst, fmt::format("burst has {} values but rate has {}: give one burst per "
+                                        "rate, in the same order",
+                                        bursts.size(), out->size()));
+    }
+  } else {
+    return r.Fail(*burst, kBurstType);
+  }
+  for (std::size_t i = 0; i < bursts.size(); ++i) {
+    if (!bursts[i]->is_integer()) return r.Fail(*bursts[i], kBurstType);
+    const std::int64_t b = bursts[i]->as_integer();
+    if (b < 1 || b > kMaxRateAmount) {
+      return r.Fail(*bursts[i],
+                    fmt::format("burst must be from 1 to {} (got {})", kMaxRateAmount, b));
+    }
+    (*out)[i].burst = b;
+  }
+  return true;
+}
+
+bool ReadReply(ConfigReader& r, const TomlValue& t, Limit* limit) {
+  const TomlValue* v = ConfigReader::Find(t, "reply");
+  if (v == nullptr) return true;
+  std::string reply;
+  if (!r.GetString(t, "reply", &reply)) return false;
+  if (reply.empty() || reply.size() > kMaxReplyLength) {
+    return r.Fail(*v, fmt::format("reply must be 1 to {} characters long", kMaxReplyLength));
+  }
+  for (unsigned char c : reply) {
+    if (c < 0x20 || c >= 0x7f) {
+      return r.Fail(*v,
+                    "reply must be printable ASCII on one line (no CR, LF or other control "
+                    "characters)");
+    }
+  }
+  limit->reply = std::move(reply);
+  return true;
+}
+
+bool ReadMaxNetworks(ConfigReader& r, const TomlValue& v, Limit* limit) {
+  if (!r.ExpectTable(v, "max_networks (e.g. { count = 5, window = \"1h\" })")) return false;
+  if (!r.CheckKeys(v, {"count", "window"}, "max_networks")) return false;
+  if (!r.Require(v, "count", "max_networks") || !r.Require(v, "window", "max_networks")) {
+    return false;
+  }
+  if (!r.GetInt(v, "count", 1, 1'000'000, &limit->max_networks.count)) return false;
+  return r.GetDuration(v, "window", &limit->max_networks.window_s);
+}
+
+bool ReadLimit(ConfigReader& r, const TomlValue& t, Limit* limit) {
+  constexpr std::string_view kWhere = "[[limit]]";
+  if (!r.ExpectTable(t, kWhere)) return false;
+  if (!r.CheckKeys(t,
+                   {"name", "subject", "count", "rate", "burst", "action", "mode", "reply",
+                    "ipv4_prefix", "ipv6_prefix", "lock_after", "max_networks", "lock_ttl"},
+                   kWhere)) {
+    return false;
+  }
+  limit->line = ConfigReader::Line(t);
+  if (!r.Require(t, "name", kWhere) || !r.GetString(t, "name", &limit->name)) return false;
+  if (!ValidName(limit->name)) {
+    return r.Fail(
+        *ConfigReader::Find(t, "name"),
+        fmt::format("invalid limit name \"{}\": use 1 to 64 of A-Z a-z 0-9 _ . -", limit->name));
+  }
+  if (!r.Require(t, "subject", kWhere) ||
+      !r.GetEnum(t, "subject",
+                 {{"account", SubjectKind::kAccount},
+                  {"ip", SubjectKind::kIp},
+                  {"sender", SubjectKind::kSender},
+                  {"sender_domain", SubjectKind::kSenderDomain}},
+                 &limit->subject) ||
+      !r.GetEnum(t, "count",
+                 {{"messages", CountKind::kMessages}, {"recipients", CountKind::kRecipients}},
+                 &limit->count) ||
+      !ReadRates(r, t, kWhere, &limit->rates) ||
+      !r.GetEnum(t, "action",
+                 {{"tempfail", Action::kTempfail},
+                  {"reject", Action::kReject},
+                  {"monitor", Action::kMonitor}},
+                 &limit->action) ||
+      !r.GetEnum(t, "mode", {{"leaky", Mode::kLeaky}, {"strict", Mode::kStrict}}, &limit->mode) ||
+      !ReadReply(r, t, limit)) {
+    return false;
+  }
+  for (const char* key : {"ipv4_prefix", "ipv6_prefix"}) {
+    const TomlValue* v = ConfigReader::Find(t, key);
+    if (v != nullptr && limit->subject != SubjectKind::kIp) {
+      return r.Fail(*v, fmt::format("{} only applies to subject = \"ip\" (this limit's subject "
+                                    "is \"{}\")",
+                                    key, ToString(limit->subject)));
+    }
+  }
+  if (!r.GetInt(t, "ipv4_prefix", 8, 32, &limit->ipv4_prefix) ||
+      !r.GetInt(t, "ipv6_prefix", 16, 128, &limit->ipv6_prefix)) {
+    return false;
+  }
+  std::int64_t lock_after = 0;
+  if (ConfigReader::Find(t, "lock_after") != nullptr &&
+      !r.GetInt(t, "lock_after", 2, kMaxLockAfter, &lock_after)) {
+    return false;
+  }
+  limit->lock_after = static_cast<int>(lock_after);
+  if (const TomlValue* mn = ConfigReader::Find(t, "max_networks")) {
+    if (limit->subject != SubjectKind::kAccount) {
+      return r.Fail(*mn, fmt::format("max_networks only applies to subject = \"account\" (this "
+                                     "limit's subject is \"{}\")",
+                                     ToString(limit->subject)));
+    }
+    if (!ReadMaxNetworks(r, *mn, limit)) return false;
+  }
+  return r.GetDuration(t, "lock_ttl", &limit->lock_ttl_s);
+}
+
+// "account:alice@example.org", "account:*@example.org", "sender:...", "sender_domain:d".
+bool ParseOverrideSubject(ConfigReader& r, const TomlValue& v, Override* o) {
+  const std::string text = v.as_string().str;
+  const auto colon = text.find(':');
+  const std::string kind = colon == std::string::npos ? "" : text.substr(0, colon);
+  const std::string value = colon == std::string::npos ? "" : ToLowerAscii(text.substr(colon + 1));
+  if (kind == "account") {
+    o->subject = SubjectKind::kAccount;
+  } else if (kind == "sender") {
+    o->subject = SubjectKind::kSender;
+  } else if (kind == "sender_domain") {
+    o->subject = SubjectKind::kSenderDomain;
+  } else {
+    return r.Fail(v, fmt::format("invalid override subject \"{}\": expected account:LOGIN, "
+                                 "account:*@DOMAIN, sender:ADDRESS, sender:*@DOMAIN or "
+                                 "sender_domain:DOMAIN",
+                                 text));
+  }
+  bool ok = !value.empty();
+  for (unsigned char c : value) ok = ok && c > 0x20 && c != 0x7f;
+  const bool wildcard = value.starts_with("*@");
+  if (wildcard) {
+    o->domain = value.substr(2);
+    ok = ok && o->subject != SubjectKind::kSenderDomain && !o->domain.empty() &&
+         o->domain.find('@') == std::string::npos && o->domain.find('*') == std::string::npos;
+  } else {
+    o->exact = value;
+    ok = ok && value.find('*') == std::string::npos &&
+         (o->subject != SubjectKind::kSenderDomain || value.find('@') == std::string::npos);
+  }
+  if (!ok) {
+    return r.Fail(
+        v, fmt::format("invalid override subject \"{}\": the value after \"{}:\" must "
+                       "be {}, without spaces",
+                       text, kind,
+                       o->subject == SubjectKind::kSenderDomain ? "a domain (no wildcard)"
+                                                                : "an exact value or *@DOMAIN"));
+  }
+  return true;
+}
+
+bool ReadOverride(ConfigReader& r, const TomlValue& t, Override* o) {
+  constexpr std::string_view kWhere = "[[override]]";
+  if (!r.ExpectTable(t, kWhere)) return false;
+  if (!r.CheckKeys(t, {"subject", "limit", "rate", "burst", "action"}, kWhere)) return false;
+  o->line = ConfigReader::Line(t);
+  std::string unused;
+  if (!r.Require(t, "subject", kWhere) || !r.GetString(t, "subject", &unused) ||
+      !ParseOverrideSubject(r, *ConfigReader::Find(t, "subject"), o) ||
+      !r.Require(t, "limit", kWhere) || !r.GetString(t, "limit", &o->limit) ||
+      !ReadRates(r, t, kWhere, &o->rates)) {
+    return false;
+  }
+  if (ConfigReader::Find(t, "action") == nullptr) return true;
+  Action action = Action::kTempfail;
+  if (!r.GetEnum(t, "action",
+                 {{"tempfail", Action::kTempfail},
+                  {"reject", Action::kReject},
+                  {"monitor", Action::kMonitor}},
+                 &action)) {
+    return false;
+  }
+  o->action = action;
+  return true;
+}
+
+// The array of tables at `key` ([[limit]] / [[override]]), or nullptr with an error.
+const std::vector<TomlValue>* TableArray(ConfigReader& r, const TomlValue& root,
+                                         const std::string& key) {
+  static const std::vector<TomlValue> kNone;
+  const TomlValue* v = ConfigReader::Find(root, key);
+  if (v == nullptr) return &kNone;
+  if (!v->is_array()) {
+    r.Fail(*v, fmt::format("{} must be an array of tables: write [[{}]]", key, key));
+    return nullptr;
+  }
+  return &v->as_array();
+}
+
+}  // namespace
+
+bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* config) {
+  const auto* limits = TableArray(r, root, "limit");
+  const auto* overrides = TableArray(r, root, "override");
+  if (limits == nullptr || overrides == nullptr) return false;
+  std::map<std::string, const Limit*> by_name;
+  config->limits.reserve(limits->size());
+  for (const TomlValue& t : *limits) {
+    Limit limit;
+    if (!ReadLimit(r, t, &limit)) return false;
+    config->limits.push_back(std::move(limit));
+    const Limit& l = config->limits.back();
+    auto [it, inserted] = by_name.emplace(l.name, &l);
+    if (!inserted) {
+      return r.Fail(*ConfigReader::Find(t, "name"),
+                    fmt::format("duplicate limit name \"{}\": also defined at line {}", l.name,
+                                it->second->line));
+    }
+  }
+  std::map<std::string, const Override*> seen;
+  std::vector<int> limit_key_lines;  // where each override names its limit
+  for (const TomlValue& t : *overrides) {
+    Override o;
+    if (!ReadOverride(r, t, &o)) return false;
+    config->overrides.push_back(std::move(o));
+    limit_key_lines.push_back(ConfigReader::Line(*ConfigReader::Find(t, "limit")));
+  }
+  for (std::size_t i = 0; i < config->overrides.size(); ++i) {
+    const Override& o = config->overrides[i];
+    const int line = limit_key_lines[i];
+    const std::string subject =
+        std::string(ToString(o.subject)) + ":" + (o.exact.empty() ? "*@" + o.domain : o.exact);
+    auto limit = by_name.find(o.limit);
+    if (limit == by_name.end()) {
+      return r.FailAt(line, fmt::format("override for {} names limit \"{}\", which is not "
+                                        "defined",
+                                        subject, o.limit));
+    }
+    if (limit->second->subject != o.subject) {
+      return r.FailAt(line, fmt::format("override for {} cannot apply to limit \"{}\", whose "
+                                        "subject is \"{}\"",
+                                        subject, o.limit, ToString(limit->second->subject)));
+    }
+    auto [it, inserted] = seen.emplace(subject + " " + o.limit, &o);
+    if (!inserted) {
+      return r.FailAt(o.line, fmt::format("duplicate override for {} on limit \"{}\": also at "
+                                          "line {}",
+                                          subject, o.limit, it->second->line));
+    }
+  }
+  return true;
+}
+
+}  // namespace floodgate::policy

@@ -1,0 +1,237 @@
+// What the loader accepts and what it makes of it; the refusals are in
+// config_refusal_test.cc, one fixture each.
+#include "policy/config_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace floodgate::policy {
+namespace {
+
+std::string Fixture(const std::string& name) {
+  return std::string(FLOODGATE_TEST_DATA) + "/" + name;
+}
+
+Config MustLoad(const std::string& path) {
+  Result<Config> c = LoadConfig(path);
+  if (!c.ok()) ADD_FAILURE() << c.error().message();
+  return c.ok() ? c.value() : Config{};
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(ConfigLoaderTest, ReadsEveryKeyOfAFullConfig) {
+  const Config c = MustLoad(Fixture("good_full.toml"));
+  EXPECT_EQ(c.source, Fixture("good_full.toml"));
+  EXPECT_EQ(c.milter.socket, "unix:/var/spool/postfix/floodgate/floodgate.sock");
+  EXPECT_EQ(c.milter.user, "floodgate");
+  EXPECT_EQ(c.milter.umask, 027);
+  EXPECT_EQ(c.milter.timeout_s, 60);
+  EXPECT_EQ(c.store.backend, Backend::kRedis);
+  EXPECT_EQ(c.store.url, "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster");
+  EXPECT_EQ(c.store.key_prefix, "fg:prod:");
+  EXPECT_EQ(c.store.timeout_ms, 80);
+  EXPECT_EQ(c.store.on_error, OnError::kTempfail);
+  EXPECT_EQ(c.alerts.syslog_facility, "local3");
+  EXPECT_EQ(c.alerts.alert_command, "/usr/local/bin/notify-admin");
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9187");
+  ASSERT_EQ(c.limits.size(), 3u);
+
+  const Limit& sub = c.limits[0];
+  EXPECT_EQ(sub.name, "submission");
+  EXPECT_EQ(sub.line, 22);
+  EXPECT_EQ(sub.subject, SubjectKind::kAccount);
+  EXPECT_EQ(sub.count, CountKind::kRecipients);
+  ASSERT_EQ(sub.rates.size(), 3u);
+  EXPECT_EQ(sub.rates[0].amount, 30);
+  EXPECT_EQ(sub.rates[0].period_s, 60);
+  EXPECT_EQ(sub.rates[0].burst, 60);
+  EXPECT_EQ(sub.rates[0].text, "30/1m");
+  EXPECT_EQ(sub.rates[2].period_s, 86400);
+  EXPECT_EQ(sub.rates[2].burst, 2000);
+  EXPECT_EQ(sub.mode, Mode::kStrict);
+  EXPECT_EQ(sub.reply, "you are sending too fast, slow down");
+  EXPECT_EQ(sub.lock_after, 10);
+  EXPECT_EQ(sub.max_networks.count, 5);
+  EXPECT_EQ(sub.max_networks.window_s, 3600);
+  EXPECT_EQ(sub.lock_ttl_s, 2 * 86400);
+
+  const Limit& ip = c.limits[1];
+  EXPECT_EQ(ip.subject, SubjectKind::kIp);
+  EXPECT_EQ(ip.count, CountKind::kMessages);
+  EXPECT_EQ(ip.action, Action::kReject);
+  EXPECT_EQ(ip.ipv4_prefix, 24);
+  EXPECT_EQ(ip.ipv6_prefix, 48);
+  ASSERT_EQ(ip.rates.size(), 2u);
+  EXPECT_EQ(ip.rates[0].burst, 50);  // one integer applies to every window
+  EXPECT_EQ(ip.rates[1].burst, 50);
+  EXPECT_EQ(ip.rates[1].period_s, 60);
+  EXPECT_EQ(c.limits[2].action, Action::kMonitor);
+
+  ASSERT_EQ(c.overrides.size(), 3u);
+  EXPECT_EQ(c.overrides[0].exact, "newsletter@example.org");
+  EXPECT_EQ(c.overrides[0].domain, "");
+  EXPECT_EQ(c.overrides[0].action, Action::kMonitor);
+  EXPECT_EQ(c.overrides[1].exact, "");
+  EXPECT_EQ(c.overrides[1].domain, "lists.example.org");
+  EXPECT_EQ(c.overrides[1].rates[0].burst, 2000);
+  EXPECT_FALSE(c.overrides[1].action.has_value());
+  EXPECT_EQ(c.overrides[2].subject, SubjectKind::kSenderDomain);
+  EXPECT_EQ(c.overrides[2].exact, "partner.example");
+
+  ASSERT_EQ(c.exempt.networks.size(), 2u);
+  EXPECT_EQ(c.exempt.networks[1].ToString(), "2001:db8::/32");
+  EXPECT_EQ(c.exempt.accounts, std::vector<std::string>{"monitoring@example.org"});
+  EXPECT_EQ(c.exempt.domains, std::vector<std::string>{"internal.example.org"});
+}
+
+TEST(ConfigLoaderTest, FillsDefaultsForOmittedKeys) {
+  Result<Config> c =
+      ParseConfig("[[limit]]\nname = \"a\"\nsubject = \"ip\"\nrate = [\"5/30s\"]\n", "mini.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const Limit& l = c->limits.at(0);
+  EXPECT_EQ(l.count, CountKind::kRecipients);
+  EXPECT_EQ(l.action, Action::kTempfail);
+  EXPECT_EQ(l.mode, Mode::kLeaky);
+  EXPECT_EQ(l.ipv4_prefix, 32);
+  EXPECT_EQ(l.ipv6_prefix, 64);
+  EXPECT_EQ(l.lock_after, 0);
+  EXPECT_EQ(l.max_networks.count, 0);
+  EXPECT_EQ(l.lock_ttl_s, 86400);
+  EXPECT_FALSE(l.reply.has_value());
+  EXPECT_EQ(l.rates.at(0).burst, 5);
+  EXPECT_EQ(l.rates.at(0).period_s, 30);
+  EXPECT_EQ(c->store.backend, Backend::kMemory);
+  EXPECT_EQ(c->milter.socket, "inet:8899@127.0.0.1");
+  EXPECT_EQ(c->metrics_listen, "");
+}
+
+TEST(ConfigLoaderTest, AcceptsUmaskAsOctalString) {
+  Result<Config> c = ParseConfig("[milter]\numask = \"0007\"\n", "u.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->milter.umask, 07);
+}
+
+TEST(ConfigLoaderTest, AcceptsOverrideBeforeItsLimit) {
+  const Config c = MustLoad(Fixture("good_override_before_limit.toml"));
+  ASSERT_EQ(c.overrides.size(), 1u);
+  EXPECT_EQ(c.overrides[0].subject, SubjectKind::kSender);
+  EXPECT_EQ(c.overrides[0].domain, "example.org");
+  EXPECT_EQ(c.overrides[0].limit, "per-sender");
+}
+
+TEST(ConfigLoaderTest, EmptyFileCountsNothing) {
+  const Config c = MustLoad(Fixture("good_empty.toml"));
+  EXPECT_TRUE(c.limits.empty());
+  EXPECT_TRUE(Contains(DescribeConfig(c), "no limits: floodgate counts nothing"));
+}
+
+TEST(ConfigLoaderTest, ShippedExampleConfigLoads) {
+  const Config c = MustLoad(std::string(FLOODGATE_TEST_DATA) + "/../../deploy/floodgate.toml");
+  EXPECT_FALSE(c.limits.empty());
+}
+
+TEST(ConfigLoaderTest, MissingFileIsNotFound) {
+  Result<Config> c = LoadConfig(Fixture("no_such_file.toml"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(Contains(c.error().message(), "no_such_file.toml")) << c.error().message();
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorKeepsToml11LocationText) {
+  Result<Config> c = ParseConfig("a = [1,\n2\nb = 3\n", "syn.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(Contains(c.error().message(), "syn.toml:")) << c.error().message();
+  EXPECT_TRUE(Contains(c.error().message(), "--> syn.toml")) << c.error().message();
+}
+
+TEST(ConfigLoaderTest, RefusesDeepNestingBeforeParsing) {
+  Result<Config> arrays = ParseConfig("x = " + std::string(100000, '['), "deep.toml");
+  ASSERT_FALSE(arrays.ok());
+  EXPECT_TRUE(Contains(arrays.error().message(), "deep.toml:1: nested more than"));
+  std::string dotted = "a";
+  for (int i = 0; i < 100000; ++i) dotted += ".a";
+  Result<Config> keys = ParseConfig("\n" + dotted + " = 1\n", "dots.toml");
+  ASSERT_FALSE(keys.ok());
+  EXPECT_TRUE(Contains(keys.error().message(), "dots.toml:2: nested more than"));
+  // Brackets and dots inside strings and comments are not nesting.
+  Result<Config> quoted = ParseConfig(
+      "# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+      "[alerts]\nalert_command = \"/bin/" +
+          std::string(100, '[') + std::string(100, '.') + "\"\n",
+      "quoted.toml");
+  EXPECT_TRUE(quoted.ok()) << quoted.error().message();
+}
+
+TEST(ConfigLoaderTest, NeverThrowsOnJunk) {
+  for (const std::string& text :
+       {std::string("\0\xff\xfe", 3), std::string("[[limit]]\n[limit]\n"),
+        std::string("a = 1\na = 2\n"), std::string("x = 99999999999999999999999\n"),
+        std::string("[milter]\ntimeout = 1e400\n"), std::string("limit = [1, 2]\n"),
+        std::string("override = [{}]\n")}) {
+    Result<Config> c = ParseConfig(text, "junk.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_TRUE(Contains(c.error().message(), "junk.toml")) << c.error().message();
+  }
+}
+
+TEST(ConfigLoaderTest, DescribeExplainsGcraWindows) {
+  const std::string d = DescribeConfig(MustLoad(Fixture("good_full.toml")));
+  EXPECT_TRUE(Contains(d,
+                       "30/1m: refills 30 per 1m smoothly; bucket holds 60; from idle at most "
+                       "90 pass within the first 1m"))
+      << d;
+  EXPECT_TRUE(Contains(d,
+                       "300/1h: refills 300 per 1h smoothly; bucket holds 300; from idle at "
+                       "most 600 pass within the first 1h"))
+      << d;
+  EXPECT_TRUE(Contains(d, "account:newsletter@example.org on limit submission")) << d;
+  EXPECT_TRUE(Contains(d, "more than 5 networks")) << d;
+  EXPECT_TRUE(Contains(d, "192.0.2.10")) << d;
+  EXPECT_TRUE(Contains(d, "umask 0027")) << d;
+  EXPECT_TRUE(Contains(d, "http://127.0.0.1:9187/metrics")) << d;
+}
+
+TEST(ConfigLoaderTest, DescribeHidesRedisPassword) {
+  Result<Config> c = ParseConfig(
+      "[store]\nbackend = \"redis\"\nurl = \"redis://:hunter2@10.0.0.5:6379/0\"\n", "pw.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const std::string d = DescribeConfig(*c);
+  EXPECT_FALSE(Contains(d, "hunter2")) << d;
+  EXPECT_TRUE(Contains(d, "redis://***@10.0.0.5:6379/0")) << d;
+}
+
+TEST(ConfigLoaderTest, DefaultConfigIsOneAccountLimit) {
+  const Config c = DefaultConfig();
+  EXPECT_EQ(c.source, "(built-in defaults)");
+  EXPECT_EQ(c.store.backend, Backend::kMemory);
+  ASSERT_EQ(c.limits.size(), 1u);
+  const Limit& l = c.limits[0];
+  EXPECT_EQ(l.name, "default-account");
+  EXPECT_EQ(l.subject, SubjectKind::kAccount);
+  EXPECT_EQ(l.count, CountKind::kRecipients);
+  EXPECT_EQ(l.action, Action::kTempfail);
+  EXPECT_EQ(l.mode, Mode::kLeaky);
+  ASSERT_EQ(l.rates.size(), 3u);
+  EXPECT_EQ(l.rates[0].text, "30/1m");
+  EXPECT_EQ(l.rates[1].amount, 300);
+  EXPECT_EQ(l.rates[1].period_s, 3600);
+  EXPECT_EQ(l.rates[2].burst, 2000);
+  EXPECT_EQ(l.rates[2].period_s, 86400);
+  EXPECT_TRUE(Contains(DescribeConfig(c), "(built-in defaults)"));
+}
+
+TEST(ConfigLoaderTest, EnumNamesAreTheConfigSpelling) {
+  EXPECT_STREQ(ToString(SubjectKind::kSenderDomain), "sender_domain");
+  EXPECT_STREQ(ToString(CountKind::kMessages), "messages");
+  EXPECT_STREQ(ToString(Action::kMonitor), "monitor");
+  EXPECT_STREQ(ToString(Mode::kStrict), "strict");
+  EXPECT_STREQ(ToString(Backend::kRedis), "redis");
+  EXPECT_STREQ(ToString(OnError::kLocal), "local");
+}
+
+}  // namespace
+}  // namespace floodgate::policy
