@@ -9,7 +9,8 @@
 #
 # Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R]
 #                     [--accounts A] [--store memory|redis] [--keep DIR] [-- BENCH-ARGS...]
-# Everything after "--" goes to both floodgate-bench runs unchanged.
+# Everything after "--" goes to both floodgate-bench runs unchanged. Ports come from the
+# environment: NULL_PORT (18898), FG_PORT (18899), REDIS_PORT (18379).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -75,6 +76,14 @@ wait_for_port() {  # port, name, pid
   exit 1
 }
 
+# A daemon still listening from an earlier run would be measured in place of ours.
+require_free_port() {  # port, name
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "run.sh: port $1 (for $2) is already in use; set ${3:-the port} to another" >&2
+    exit 1
+  fi
+}
+
 stop() {  # pid
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
@@ -103,6 +112,7 @@ backend = "$store"
 EOF
 if [[ "$store" == redis ]]; then
   command -v redis-server >/dev/null || { echo "run.sh: --store redis needs redis-server" >&2; exit 2; }
+  require_free_port "$redis_port" redis-server REDIS_PORT
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize no >"$work/redis.log" 2>&1 &
   pids+=($!)
@@ -119,6 +129,8 @@ rate = ["1000000000/1d"]
 action = "tempfail"
 EOF
 
+require_free_port "$null_port" null-milter NULL_PORT
+require_free_port "$fg_port" floodgate FG_PORT
 echo "null-milter on port $null_port ..." >&2
 "$null_milter" -p "inet:$null_port@127.0.0.1" >"$work/null-milter.log" 2>&1 &
 pids+=($!)

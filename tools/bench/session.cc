@@ -204,11 +204,16 @@ class Session : public std::enable_shared_from_this<Session> {
       ++stats_.messages_started;
       ++stats_.messages_failed;
       socket_.close(ec);
-      asio::steady_timer pause(socket_.get_executor(), std::chrono::milliseconds(50));
+      if (queue_.ConnectFailed()) {
+        std::fprintf(stderr, "floodgate-bench: %d connects in a row failed; stopping\n",
+                     WorkQueue::kMaxConnectFailuresInARow);
+      }
+      asio::steady_timer pause(socket_.get_executor(), std::chrono::milliseconds(10));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       co_return;
     }
 
+    queue_.ConnectSucceeded();
     std::uint64_t message = first;
     if (co_await Negotiate()) {
       ++stats_.connections;

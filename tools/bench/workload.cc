@@ -29,6 +29,13 @@ std::optional<std::uint64_t> WorkQueue::Claim() {
   return n;
 }
 
+bool WorkQueue::ConnectFailed() {
+  const int n = connect_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (n < kMaxConnectFailuresInARow) return false;
+  Stop();
+  return n == kMaxConnectFailuresInARow;  // report it once
+}
+
 std::string AccountFor(const WorkloadOptions& w, std::uint64_t message) {
   if (w.accounts == 0) return {};
   const std::uint64_t k = (w.random_accounts ? Mix(message) : message) % w.accounts;

@@ -36,6 +36,12 @@ class WorkQueue {
   // The next connection number (0, 1, 2, ...), used to pick the client address.
   std::uint64_t NextConnection() { return connections_.fetch_add(1, std::memory_order_relaxed); }
   void Stop() { stopped_.store(true, std::memory_order_relaxed); }
+  // Connect outcomes: after kMaxConnectFailuresInARow failures with no success in between
+  // the target is taken to be down and the run stops, instead of spending the whole
+  // message budget on refused connects. Returns true once, when that happens.
+  static constexpr int kMaxConnectFailuresInARow = 100;
+  bool ConnectFailed();
+  void ConnectSucceeded() { connect_failures_.store(0, std::memory_order_relaxed); }
   bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
 
  private:
@@ -44,6 +50,7 @@ class WorkQueue {
   std::atomic<std::uint64_t> next_{0};
   std::atomic<std::uint64_t> connections_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<int> connect_failures_{0};
 };
 
 // The account (SASL login) of message n: "user<k>@example.org".

@@ -31,6 +31,16 @@ TEST(WorkQueueTest, StopsAtThePastDeadline) {
   EXPECT_FALSE(q.Claim().has_value());
 }
 
+TEST(WorkQueueTest, StopsAfterTooManyConnectFailuresInARow) {
+  WorkQueue q(-1, WorkQueue::Clock::time_point::max());
+  for (int i = 1; i < WorkQueue::kMaxConnectFailuresInARow; ++i) EXPECT_FALSE(q.ConnectFailed());
+  q.ConnectSucceeded();  // a success starts the count again
+  for (int i = 1; i < WorkQueue::kMaxConnectFailuresInARow; ++i) EXPECT_FALSE(q.ConnectFailed());
+  EXPECT_TRUE(q.Claim().has_value());
+  EXPECT_TRUE(q.ConnectFailed());
+  EXPECT_FALSE(q.Claim().has_value());
+}
+
 TEST(WorkloadTest, RoundRobinCyclesThroughTheAccounts) {
   WorkloadOptions w;
   w.accounts = 3;
