@@ -100,7 +100,11 @@ bool ReadMaxNetworks(ConfigReader& r, const TomlValue& v, Limit* limit) {
   if (!r.Require(v, "count", "max_networks") || !r.Require(v, "window", "max_networks")) {
     return false;
   }
-  if (!r.GetInt(v, "count", 1, 1'000'000, &limit->max_networks.count)) return false;
+  const TomlValue& count = *ConfigReader::Find(v, "count");
+  if (!count.is_integer() || count.as_integer() < 1 || count.as_integer() > 1'000'000) {
+    return r.Fail(count, "max_networks count must be an integer from 1 to 1000000");
+  }
+  limit->max_networks.count = static_cast<int>(count.as_integer());
   return r.GetDuration(v, "window", &limit->max_networks.window_s);
 }
 

@@ -187,7 +187,7 @@ TEST(ConfigRefusalTest, RefusesMaxNetworksOnIpLimit) {
 }
 
 TEST(ConfigRefusalTest, RefusesMaxNetworksZeroCount) {
-  ExpectRefused("bad_max_networks_count.toml", 6, "count must be from 1 to");
+  ExpectRefused("bad_max_networks_count.toml", 6, "max_networks count must be an integer from 1");
 }
 
 TEST(ConfigRefusalTest, RefusesMaxNetworksBadWindow) {
