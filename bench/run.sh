@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh: floodgate against a do-nothing libmilter milter, same client, same machine.
 #
-# Starts null-milter, runs floodgate-bench against it, stops it; starts floodgate (memory
-# store by default, or Redis with --store redis: a private redis-server is started), runs
-# the same benchmark, stops it; then prints decisions/s of both and their ratio. Each
-# target gets a throughput run (--sessions) and a single-session run (latency without
-# queueing: Postfix does not set TCP_NODELAY, so a stall shows up there first).
+# Starts null-milter and floodgate (memory store by default, or Redis with --store redis:
+# a private redis-server is started), then runs floodgate-bench against one and the other
+# in turn, --rounds times (interleaved, so load from elsewhere on the machine hits both
+# alike), and prints the median decisions/s of each and their ratio. Each round has a
+# throughput run (--sessions) and a single-session run (latency without queueing:
+# Postfix does not set TCP_NODELAY, so a stall shows up there first).
 #
-# Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R]
+# Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R] [--rounds K]
 #                     [--accounts A] [--store memory|redis] [--keep DIR] [-- BENCH-ARGS...]
 # Everything after "--" goes to both floodgate-bench runs unchanged. Ports come from the
 # environment: NULL_PORT (18898), FG_PORT (18899), REDIS_PORT (18379).
@@ -19,6 +20,7 @@ build="$root/build"
 sessions=16
 messages=20000
 rcpts=1
+rounds=3
 accounts=100000
 store=memory
 keep=""
@@ -33,11 +35,12 @@ while [[ $# -gt 0 ]]; do
     --sessions) sessions="$2"; shift 2 ;;
     --messages) messages="$2"; shift 2 ;;
     --rcpts) rcpts="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --accounts) accounts="$2"; shift 2 ;;
     --store) store="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,28 +80,20 @@ wait_for_port() {  # port, name, pid
 }
 
 # A daemon still listening from an earlier run would be measured in place of ours.
-require_free_port() {  # port, name
+require_free_port() {  # port, name, variable that sets it
   if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
     echo "run.sh: port $1 (for $2) is already in use; set ${3:-the port} to another" >&2
     exit 1
   fi
 }
 
-stop() {  # pid
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local keep_pids=() p
-  for p in "${pids[@]}"; do [[ "$p" == "$1" ]] || keep_pids+=("$p"); done
-  pids=("${keep_pids[@]}")
-}
-
-run_bench() {  # name, port
+run_bench() {  # name, port, round
   "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
-    --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1.json" ||
-    echo "run.sh: $1: floodgate-bench reported errors (see $work/$1.json)" >&2
+    --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1.$3.json" ||
+    echo "run.sh: $1: floodgate-bench reported errors (see $work/$1.$3.json)" >&2
   local single=$((messages < 2000 ? messages : 2000))
   "$bench" --socket "inet:$2@127.0.0.1" --sessions 1 --messages "$single" \
-    --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1-single.json" ||
+    --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1-single.$3.json" ||
     echo "run.sh: $1: single-session floodgate-bench reported errors" >&2
 }
 
@@ -131,41 +126,48 @@ EOF
 
 require_free_port "$null_port" null-milter NULL_PORT
 require_free_port "$fg_port" floodgate FG_PORT
-echo "null-milter on port $null_port ..." >&2
 "$null_milter" -p "inet:$null_port@127.0.0.1" >"$work/null-milter.log" 2>&1 &
 pids+=($!)
 wait_for_port "$null_port" null-milter "${pids[-1]}"
-run_bench null "$null_port"
-stop "${pids[-1]}"
-
-echo "floodgate ($store store) on port $fg_port ..." >&2
 "$floodgate" -f -e -c "$work/floodgate.toml" >"$work/floodgate.log" 2>&1 &
 pids+=($!)
 wait_for_port "$fg_port" floodgate "${pids[-1]}"
-run_bench floodgate "$fg_port"
-stop "${pids[-1]}"
 
-python3 - "$work" "$store" "$sessions" <<'EOF'
+read -r load _ </proc/loadavg
+echo "load average before the runs: $load on $(nproc) cores" >&2
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds: null-milter (port $null_port), floodgate/$store (port $fg_port)" >&2
+  run_bench null "$null_port" "$round"
+  run_bench floodgate "$fg_port" "$round"
+done
+
+python3 - "$work" "$store" "$sessions" "$rounds" <<'EOF'
 import json, sys
-work, store, sessions = sys.argv[1], sys.argv[2], sys.argv[3]
-def load(name):
-    with open(f"{work}/{name}.json") as f:
-        return json.load(f)
-runs = [("null-milter", "null"), (f"floodgate/{store}", "floodgate")]
-print(f"{'target':<18} {'sessions':>8} {'rcpt/s':>10} {'msg/s':>10} "
+work, store, sessions, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def median_run(name):
+    """The round with the median decisions/s (its latencies are printed with it)."""
+    runs = []
+    for k in range(1, rounds + 1):
+        with open(f"{work}/{name}.{k}.json") as f:
+            runs.append(json.load(f))
+    runs.sort(key=lambda r: r["rcpt_decisions_per_s"])
+    return runs[(len(runs) - 1) // 2], [r["rcpt_decisions_per_s"] for r in runs]
+print(f"{'target':<18} {'sessions':>8} {'rcpt/s':>8} {'(min..max)':>15} "
       f"{'rcpt p50 us':>11} {'p99':>8} {'p99.9':>8} {'max':>8} {'errors':>6}")
 rates = {}
-for label, name in runs:
+for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate")):
     for suffix, n in (("", sessions), ("-single", "1")):
-        r = load(name + suffix)
+        r, all_rates = median_run(name + suffix)
         rc = r["stages"].get("rcpt", {})
         errors = sum(r["errors"].values())
-        print(f"{label:<18} {n:>8} {r['rcpt_decisions_per_s']:>10.0f} {r['messages_per_s']:>10.0f} "
+        spread = f"{min(all_rates):.0f}..{max(all_rates):.0f}"
+        print(f"{label:<18} {n:>8} {r['rcpt_decisions_per_s']:>8.0f} {spread:>15} "
               f"{rc.get('p50_us', 0):>11.1f} {rc.get('p99_us', 0):>8.1f} "
               f"{rc.get('p999_us', 0):>8.1f} {rc.get('max_us', 0):>8.1f} {errors:>6}")
         rates[name + suffix] = r["rcpt_decisions_per_s"]
 for suffix, n in (("", sessions), ("-single", "1")):
     base = rates["null" + suffix]
     ratio = rates["floodgate" + suffix] / base if base else 0
-    print(f"floodgate / null-milter, {n} session(s): {ratio:.2f} of the baseline's decisions/s")
+    print(f"floodgate / null-milter, {n} session(s): {ratio:.2f} of the baseline's decisions/s "
+          f"(medians of {rounds} rounds)")
 EOF
