@@ -317,11 +317,25 @@ class Floodgate(_Managed):
         return _terminate(self.proc, 15)
 
     def close(self):
-        self.stop()
+        """Stops the daemon; fails when it did not exit cleanly on SIGTERM or when a
+        sanitizer (ASan/UBSan build as FLOODGATE_BIN) reported anything."""
+        rc = self.stop()
         if getattr(self, "_err", None):
             self._err.close()
+        problems = []
+        # 0 is a graceful stop; -SIGTERM (died of the signal) is checked by
+        # test_lifecycle alone so it does not mask every scenario; anything else
+        # (a crash, an abort, an error exit) fails whichever test saw it.
+        if rc not in (None, 0, -signal.SIGTERM):
+            problems.append(f"exit status {rc} after SIGTERM")
+        if self.log_lines(r"ERROR: (Address|Leak)Sanitizer|runtime error: |WARNING: ThreadSanitizer"):
+            problems.append("sanitizer report")
+        log_tail = self.log_text()[-4000:]
         if self.dir:
             remove_tempdir(self.dir)
+        if problems:
+            raise AssertionError(f"floodgate on port {self.port}: {', '.join(problems)}; log:\n"
+                                 + log_tail)
 
 
 # ---------------------------------------------------------------------------- postfix
