@@ -106,12 +106,14 @@ int RunDaemon(const DaemonOptions& options) {
                 std::to_string(config->limits.size()) + " limit(s)); see floodgate -n");
   }
 
-  // SIGUSR1 is ours: block it before any thread starts so only the reloader gets it.
-  // SIGHUP, SIGTERM and SIGINT belong to libmilter's signal thread.
-  sigset_t usr1;
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+  // Block the signals before any thread starts, so that every thread inherits the mask:
+  // SIGUSR1 is ours (the reloader sigwaits it); SIGHUP, SIGTERM and SIGINT belong to
+  // libmilter's signal thread, which sigwaits them and stops smfi_main gracefully. An
+  // unblocked thread (the Redis I/O thread) would otherwise take SIGTERM and kill us.
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (int sig : {SIGUSR1, SIGHUP, SIGTERM, SIGINT}) sigaddset(&blocked, sig);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
 
   const std::string& socket = config->milter.socket;
   if (smfi_setconn(const_cast<char*>(socket.c_str())) == MI_FAILURE) {
