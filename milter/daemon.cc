@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "milter/alert_command.h"
 #include "milter/alert_log.h"
 #include "milter/callbacks.h"
 #include "milter/config_holder.h"
@@ -158,11 +159,13 @@ int RunDaemon(const DaemonOptions& options) {
   if (config->store.backend != policy::Backend::kMemory) {
     fallback = std::make_unique<store::MemoryStore>(clock);
   }
-  decider = std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), alerts);
-  context.reset(new MilterContext{holder, *decider, alerts});
+  // Every event goes through one sink: syslog, then the admin's alert_command (if any).
+  CommandAlertSink events(alerts, holder);
+  decider = std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), events);
+  context.reset(new MilterContext{holder, *decider, events});
   InstallContext(context.get());
 
-  Reloader reloader(options.config_path, holder, alerts);
+  Reloader reloader(options.config_path, holder, events);
   alerts.Info("started: socket=" + socket + " store=" + decider->primary().name() +
               " limits=" + std::to_string(config->limits.size()));
   const int rc = smfi_main();

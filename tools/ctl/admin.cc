@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "milter/alert_command.h"
 #include "policy/planner.h"
 #include "tools/ctl/window_view.h"
 
@@ -51,6 +52,11 @@ void Admin::RecordEvent(const policy::Alert& alert) {
   syslog(LOG_WARNING, "%s", line.c_str());
   closelog();
   (void)redis_.Append(EventsKey(config_), line, 1000, 7 * 86'400'000'000LL);
+  if (!config_.alerts.alert_command.empty()) {
+    milter::AlertCommand runner;
+    runner.Submit(config_.alerts.alert_command, alert);
+    runner.Drain();  // a short-lived tool: let the notification finish before exiting
+  }
 }
 
 Result<Json> Admin::Status() {
