@@ -138,10 +138,13 @@ class _Managed:
 
 
 class RedisServer(_Managed):
-    """A private redis-server on a free loopback port, no persistence."""
+    """A private redis-server on a free loopback port, no persistence.
 
-    def __init__(self):
-        self.port = free_port()
+    `port` reuses a given port instead (a restart on the port of a killed server).
+    """
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
         self.dir = None
         self.proc = None
 
@@ -172,6 +175,11 @@ class RedisServer(_Managed):
             s.sendall(out)
             f = s.makefile("rb")
             return _read_resp(f)
+
+    def kill(self):
+        """SIGKILL (a crash: no shutdown, sockets reset by the kernel) and reap it."""
+        self.proc.kill()
+        self.proc.wait(10)
 
     def close(self):
         if self.proc:
@@ -260,7 +268,9 @@ class Floodgate(_Managed):
 
     _instances = 0
 
-    def __init__(self, config_text, redis=None, prefix=None):
+    def __init__(self, config_text, redis=None, prefix=None, ready=None):
+        """`ready`: a predicate for "the milter socket is up" (default: {port} accepts)."""
+        self.ready = ready
         self.port = free_port()
         Floodgate._instances += 1
         self.prefix = prefix or f"fge2e{os.getpid()}x{Floodgate._instances}:"
@@ -281,7 +291,8 @@ class Floodgate(_Managed):
         self._err = open(self.log_path, "wb")
         self.proc = subprocess.Popen([self.bin, "-f", "-e", "-c", self.config_path],
                                      stdout=self._err, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.proc.poll() is not None or port_open(self.port), 15,
+        ready = self.ready or (lambda: port_open(self.port))
+        wait_for(lambda: self.proc.poll() is not None or ready(), 15,
                  lambda: f"floodgate milter port {self.port}; log:\n{self.log_text()}")
         if self.proc.poll() is not None:
             raise RuntimeError(f"floodgate exited with {self.proc.returncode}:\n"
@@ -421,14 +432,17 @@ class Postfix(_Managed):
                 real SMTP AUTH; they are deleted again at close(). SASL is always
                 enabled: Postfix counts XCLIENT LOGIN as authenticated only then.
     extra_main: additional main.cf lines.
+    smtpd_process_limit: the smtpd service's maxproc in master.cf (concurrent sessions).
     """
 
-    def __init__(self, milter_port=None, relay_port=None, sasl_users=None, extra_main=""):
+    def __init__(self, milter_port=None, relay_port=None, sasl_users=None, extra_main="",
+                 smtpd_process_limit=200):
         self.port = free_port()
         self.milter_port = milter_port
         self.relay_port = relay_port if relay_port is not None else free_port()
         self.sasl_users = dict(sasl_users or {})
         self.extra_main = extra_main
+        self.smtpd_process_limit = smtpd_process_limit
         self.dir = None
         self._started = False
 
@@ -522,7 +536,7 @@ class Postfix(_Managed):
                     out.append(line)
                     continue
                 if fields[0] == "smtp" and fields[1] == "inet":
-                    out.append(f"127.0.0.1:{self.port} inet n - n - 200 smtpd")
+                    out.append(f"127.0.0.1:{self.port} inet n - n - {self.smtpd_process_limit} smtpd")
                     continue
                 fields[4] = "n"  # no chroot: our queue dir has no etc/ copies
                 out.append("  ".join(fields))
@@ -646,14 +660,18 @@ def limit_toml(name, subject, rate, count="messages", action="tempfail", **extra
     return "\n".join(lines) + "\n"
 
 
-def floodgate_toml(*limits, backend="memory"):
+def floodgate_toml(*limits, backend="memory", timeout_ms=500, on_error=None):
     """A config for Floodgate(): milter on {port}; redis store on {redis_url} under {prefix}.
+
+    timeout_ms and on_error (None: the daemon's default) go to [store] for redis.
 
     Placeholders are filled by Floodgate, so literal braces are doubled here.
     """
     store = ['[store]', f'backend = "{backend}"']
     if backend == "redis":
-        store += ['url = "{redis_url}"', 'key_prefix = "{prefix}"', "timeout_ms = 500"]
+        store += ['url = "{redis_url}"', 'key_prefix = "{prefix}"', f"timeout_ms = {timeout_ms}"]
+        if on_error is not None:
+            store.append(f'on_error = "{on_error}"')
     text = "[milter]\n" 'socket = "inet:{port}@127.0.0.1"\n\n' + "\n".join(store) + "\n\n"
     return text + "\n".join(l.replace("{", "{{").replace("}", "}}") for l in limits)
 
