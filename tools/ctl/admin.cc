@@ -1,8 +1,10 @@
 #include "tools/ctl/admin.h"
 
+#include <fmt/chrono.h>
 #include <syslog.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "milter/alert_command.h"
 #include "policy/planner.h"
@@ -51,7 +53,11 @@ void Admin::RecordEvent(const policy::Alert& alert) {
   openlog("floodgate", LOG_PID, LOG_MAIL);
   syslog(LOG_WARNING, "%s", line.c_str());
   closelog();
-  (void)redis_.Append(EventsKey(config_), line, 1000, 7 * 86'400'000'000LL);
+  // Stamped like the daemon's entries (milter/decider.cc), so `events` lines all read alike.
+  (void)redis_.Append(
+      EventsKey(config_),
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {}", fmt::gmtime(std::time(nullptr)), line), 1000,
+      7 * 86'400'000'000LL);
   if (!config_.alerts.alert_command.empty()) {
     milter::AlertCommand runner;
     runner.Submit(config_.alerts.alert_command, alert);
@@ -193,9 +199,27 @@ Result<Json> Admin::Lock(const policy::Subject& subject, std::int64_t ttl_s, con
 
 Result<Json> Admin::Unlock(const policy::Subject& subject) {
   const std::string lock = policy::LockKey(config_.store.key_prefix, subject.kind, subject.value);
-  // The network set goes too: otherwise the networks that caused a too_many_networks lock
-  // would lock the account again at its next message.
-  auto r = Run({"DEL", lock, store::RedisStore::NetworksKey(lock)});
+  // The network set goes too, and so do the refused-unit counters (the n<period> fields of
+  // check.lua): otherwise the networks or the refusals that caused the lock would lock the
+  // account again at its next message, or at its first refusal. The buckets stay (reset
+  // frees them). One script: every key shares the subject's hash slot.
+  static constexpr const char* kUnlockLua =
+      "local n = redis.call('DEL', KEYS[1], KEYS[2]) "
+      "for i = 3, #KEYS do "
+      "  for _, f in ipairs(redis.call('HKEYS', KEYS[i])) do "
+      "    if string.sub(f, 1, 1) == 'n' then redis.call('HDEL', KEYS[i], f) end "
+      "  end "
+      "end "
+      "return n";
+  std::vector<std::string> argv = {"EVAL", kUnlockLua, "", lock,
+                                   store::RedisStore::NetworksKey(lock)};
+  for (const policy::Limit& limit : config_.limits) {
+    if (limit.subject != subject.kind) continue;
+    argv.push_back(policy::StoreKey(config_.store.key_prefix, subject.kind,
+                                    policy::SubjectValueFor(subject, limit), limit.name));
+  }
+  argv[2] = std::to_string(argv.size() - 3);
+  auto r = Run(std::move(argv));
   if (!r.ok()) return r.error();
   RecordEvent({"unlocked", {{"subject", subject.ToString()}, {"by", "floodgatectl"}}});
   return Json{{"subject", subject.ToString()}, {"was_locked", r->integer > 0}};

@@ -80,6 +80,9 @@ void Print(const Json& j, bool json, void (*human)(const Json&)) {
 int main(int argc, char** argv) {
   CLI::App app{"floodgatectl - inspect and clean up after floodgate"};
   app.require_subcommand(1);
+  // --json and -c are accepted after the subcommand too (`show SUBJECT --json`); the
+  // subcommands inherit this when they are added, so it comes first.
+  app.fallthrough();
   std::string config_path = "/etc/floodgate/floodgate.toml";
   bool json = false;
   std::string subject_text, reason, postfix_config, ttl_text;
@@ -108,7 +111,12 @@ int main(int argc, char** argv) {
   hold_flag->excludes(release_flag)->excludes(delete_flag);
   release_flag->excludes(delete_flag);
   queue->add_option("--postfix-config", postfix_config, "Postfix config directory (postqueue -c)");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; every usage error exits 2, as documented (CLI11's own codes vary).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   auto config = floodgate::policy::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.error().message(), 2);
