@@ -79,6 +79,7 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
       if (!c.advisory && w.lock_threshold > 0 && s.refused >= w.lock_threshold && !lo.locked) {
         Lock(lo, "burst");
         lo.refused_units = s.refused;
+        s.refused = 0;  // a new lock (after an unlock or lock_ttl) takes a new burst
       }
     }
   }

@@ -187,6 +187,18 @@ TEST_F(GcraTest, RefusedUnitsReachingTheThresholdLockTheSubject) {
   EXPECT_EQ(o.limits[0].refused_units, 1000);
 }
 
+TEST_F(GcraTest, AfterALockEndsOneMoreRefusalDoesNotLockAgain) {
+  windows_ = {Window(100, kHour)};
+  windows_[0].lock_threshold = 200;
+  CountAllowed(100);
+  CountAllowed(199);
+  ASSERT_TRUE(Run({Limit(1)}).limits[0].newly_locked);
+  // The lock expires (lock_ttl) or an admin unlocks it while the window is still full.
+  subjects_ = {SubjectState{}};
+  for (int i = 0; i < 199; ++i) ASSERT_FALSE(Run({Limit(1)}).limits[0].newly_locked) << i;
+  EXPECT_TRUE(Run({Limit(1)}).limits[0].newly_locked) << "a second full burst locks again";
+}
+
 TEST_F(GcraTest, ALockedSubjectIsRefusedAndChargedNothing) {
   windows_ = {Window(100, kHour)};
   subjects_ = {SubjectState{true, "admin", 0}};

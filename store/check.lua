@@ -98,13 +98,14 @@ for _, c in ipairs(checks) do
         w.first, w.reported, w.refused_count = true, now + w.period, 0
       end
       w.refused_count = w.refused_count + c.cost
+      if not c.advisory and w.threshold > 0 and w.refused_count >= w.threshold then
+        c.allowed, c.locked, c.newly, c.reason = false, true, true, 'burst'
+        -- A new lock (after an unlock or lock_ttl) takes a new burst: restart the count.
+        c.refused_units, w.refused_count = w.refused_count, 0
+      end
       h['r' .. w.p], h['n' .. w.p] = w.reported, w.refused_count
       fields[#fields + 1], fields[#fields + 2] = 'r' .. w.p, str(w.reported)
       fields[#fields + 1], fields[#fields + 2] = 'n' .. w.p, str(w.refused_count)
-      if not c.advisory and w.threshold > 0 and w.refused_count >= w.threshold then
-        c.allowed, c.locked, c.newly, c.reason = false, true, true, 'burst'
-        c.refused_units = w.refused_count
-      end
     end
   end
   if #fields > 0 then redis.call('HSET', c.key, unpack(fields)) end
