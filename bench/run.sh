@@ -12,6 +12,9 @@
 #                     [--accounts A] [--store memory|redis] [--keep DIR] [-- BENCH-ARGS...]
 # Everything after "--" goes to both floodgate-bench runs unchanged. Ports come from the
 # environment: NULL_PORT (18898), FG_PORT (18899), REDIS_PORT (18379).
+# With --store redis it also prints Redis commands per message (INFO commandstats over the
+# floodgate runs) and then runs bench/redis-ceiling.sh on the same redis-server
+# (redis-benchmark with check.lua vs store-bench, and memory per subject).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -135,10 +138,14 @@ wait_for_port "$fg_port" floodgate "${pids[-1]}"
 
 read -r load _ </proc/loadavg
 echo "load average before the runs: $load on $(nproc) cores" >&2
+calls=""
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds: null-milter (port $null_port), floodgate/$store (port $fg_port)" >&2
   run_bench null "$null_port" "$round"
+  [[ "$store" != redis ]] || redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
   run_bench floodgate "$fg_port" "$round"
+  [[ "$store" != redis ]] ||
+    calls+="$(redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | grep '^cmdstat_')"$'\n'
 done
 
 python3 - "$work" "$store" "$sessions" "$rounds" <<'EOF'
@@ -171,3 +178,23 @@ for suffix, n in (("", sessions), ("-single", "1")):
     print(f"floodgate / null-milter, {n} session(s): {ratio:.2f} of the baseline's decisions/s "
           f"(medians of {rounds} rounds)")
 EOF
+if [[ "$store" == redis ]]; then
+  python3 - "$work" "$rounds" "$calls" <<'EOF'
+import json, re, sys
+work, rounds, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+msgs = rcpts = 0
+for k in range(1, rounds + 1):
+    for name in ("floodgate", "floodgate-single"):
+        with open(f"{work}/{name}.{k}.json") as f:
+            r = json.load(f)
+        msgs += r["messages"]
+        rcpts += r["rcpt_decisions"]
+calls = {}
+for m in re.finditer(r"^cmdstat_(\w+):calls=(\d+)", text, re.M):
+    calls[m.group(1)] = calls.get(m.group(1), 0) + int(m.group(2))
+print(f"Redis commands over the floodgate runs ({msgs} messages, {rcpts} recipients): " +
+      ", ".join(f"{c} {n} ({n / msgs:.2f}/message)" for c, n in sorted(calls.items())
+                if c not in ("config", "info")))
+EOF
+  "$here/redis-ceiling.sh" --build "$build" --port "$redis_port"
+fi
