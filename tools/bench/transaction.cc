@@ -60,7 +60,12 @@ void AppendRcptStage(std::string& out, const MessageFacts& m, std::string_view r
                           {"{rcpt_mailer}", "smtp"}};
   AppendMacros(out, SMFIC_RCPT, macros);
   if (!send_command) return;
-  const std::string arg = "<" + std::string(rcpt) + ">";
+  // Built by append, not "<" + string: GCC 12 at -O3 warns -Wrestrict on the latter
+  // (GCC bug 105329), which -Werror turns into a failed Release build.
+  std::string arg;
+  arg += '<';
+  arg += rcpt;
+  arg += '>';
   const std::string_view args[] = {arg};
   AppendStrings(out, SMFIC_RCPT, args);
 }
@@ -77,11 +82,15 @@ void AppendHeader(std::string& out, const MessageFacts& m, std::string_view rcpt
   switch (index) {
     case 0:
       name = "From";
-      value = "<" + m.sender + ">";
+      value += '<';
+      value += m.sender;
+      value += '>';
       break;
     case 1:
       name = "To";
-      value = "<" + std::string(rcpt) + ">";
+      value += '<';
+      value += rcpt;
+      value += '>';
       break;
     case 2:
       name = "Subject";
