@@ -1,12 +1,14 @@
 #include "store/redis_connection.h"
 
-#include <hiredis/hiredis.h>
-
 #include <array>
 #include <boost/asio.hpp>
 #include <deque>
 #include <future>
+#include <string_view>
 #include <thread>
+
+#include "store/sentinel_client.h"
+#include "store/sentinel_resolver.h"
 
 namespace floodgate::store {
 namespace {
@@ -20,57 +22,11 @@ struct Request {
   std::string wire;
   Deadline deadline;
   std::promise<Result<RedisReply>> promise;
-  const char* handshake = nullptr;  // "AUTH"/"SELECT": an error reply fails the connection
+  const char* handshake = nullptr;  // "AUTH"/"SELECT"/"ROLE": an error fails the connection
 };
 using RequestPtr = std::unique_ptr<Request>;
 
-RedisReply Convert(const redisReply* r) {
-  RedisReply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::kError;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
-      break;
-    default:
-      break;  // nil
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string EncodeCommand(const std::vector<std::string>& argv) {
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  for (const std::string& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  char* cmd = nullptr;
-  const int len =
-      redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), args.data(), lens.data());
-  if (len < 0) return {};
-  std::string out(cmd, static_cast<size_t>(len));
-  redisFreeCommand(cmd);
-  return out;
-}
 
 bool ReconnectGate::TryAttempt(Deadline now) {
   if (last_attempt_ && now - *last_attempt_ < backoff_) return false;
@@ -91,7 +47,9 @@ class RedisConnection::Impl {
         resolver_(io_),
         connect_timer_(io_),
         gate_(options.reconnect_backoff),
-        reader_(redisReaderCreate()) {
+        sentinel_(io_),
+        discovery_(url_.sentinels, url_.master_name),
+        target_{url_.host, url_.port} {
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -99,7 +57,6 @@ class RedisConnection::Impl {
     asio::post(io_, [this] { Fail("connection closed"); });
     work_.reset();
     thread_.join();
-    redisReaderFree(reader_);
   }
 
   Result<RedisReply> Execute(const std::vector<std::string>& argv, Deadline deadline) {
@@ -153,13 +110,49 @@ class RedisConnection::Impl {
     return now - inflight_.front()->deadline > options_.stall_timeout;
   }
 
+  bool sentinel() const { return url_.kind == RedisUrl::Kind::kSentinel; }
+
+  // "host:port" of the server connected to; for a sentinel URL, the master's name too.
+  std::string Where() const {
+    if (url_.kind == RedisUrl::Kind::kUnix) return url_.Describe();
+    const std::string addr = target_.host + ":" + std::to_string(target_.port);
+    return sentinel() ? url_.Describe() + " at " + addr : addr;
+  }
+
   void StartConnect() {
     state_ = State::kConnecting;
     const std::uint64_t gen = ++gen_;
-    connect_timer_.expires_after(options_.connect_timeout);
+    // One deadline for the whole attempt, sentinels included.
+    auto budget = options_.connect_timeout;
+    if (sentinel()) budget += options_.sentinel_timeout * static_cast<int>(url_.sentinels.size());
+    connect_timer_.expires_after(budget);
     connect_timer_.async_wait([this, gen](error_code ec) {
       if (!ec && gen == gen_) Fail("connect timed out");
     });
+    if (sentinel()) return Discover(discovery_.Start(), gen);
+    ConnectTarget(gen);
+  }
+
+  // Carries out the resolver's actions until it names the master (or gives up).
+  void Discover(const SentinelResolver::Action& action, std::uint64_t gen) {
+    switch (action.kind) {
+      case SentinelResolver::Action::Kind::kAskSentinel:
+        sentinel_.Ask(action.addr, discovery_.Query(), options_.sentinel_timeout,
+                      [this, gen](Result<RedisReply> reply) {
+                        if (gen == gen_) Discover(discovery_.OnSentinelReply(reply), gen);
+                      });
+        return;
+      case SentinelResolver::Action::Kind::kConnectMaster:
+        target_ = action.addr;
+        ConnectTarget(gen);
+        return;
+      case SentinelResolver::Action::Kind::kFail:
+        Fail(action.error);
+        return;
+    }
+  }
+
+  void ConnectTarget(std::uint64_t gen) {
     endpoints_.clear();
     if (url_.kind == RedisUrl::Kind::kUnix) {
       endpoints_.emplace_back(asio::local::stream_protocol::endpoint(url_.path));
@@ -167,25 +160,24 @@ class RedisConnection::Impl {
       return;
     }
     error_code ec;
-    const asio::ip::address addr = asio::ip::make_address(url_.host, ec);
+    const asio::ip::address addr = asio::ip::make_address(target_.host, ec);
     if (!ec) {
-      endpoints_.emplace_back(asio::ip::tcp::endpoint(addr, static_cast<uint16_t>(url_.port)));
+      endpoints_.emplace_back(asio::ip::tcp::endpoint(addr, static_cast<uint16_t>(target_.port)));
       ConnectNext(0, gen);
       return;
     }
     resolver_.async_resolve(
-        url_.host, std::to_string(url_.port),
+        target_.host, std::to_string(target_.port),
         [this, gen](error_code ec, const asio::ip::tcp::resolver::results_type& results) {
           if (gen != gen_) return;
-          if (ec) return Fail("cannot resolve " + url_.host + ": " + ec.message());
+          if (ec) return Fail("cannot resolve " + target_.host + ": " + ec.message());
           for (const auto& entry : results) endpoints_.emplace_back(entry.endpoint());
           ConnectNext(0, gen);
         });
   }
 
   void ConnectNext(std::size_t i, std::uint64_t gen) {
-    if (i >= endpoints_.size())
-      return Fail("cannot connect to " + url_.Describe() + ": " + last_error_);
+    if (i >= endpoints_.size()) return Fail("cannot connect to " + Where() + ": " + last_error_);
     error_code ec;
     socket_.close(ec);
     socket_.open(endpoints_[i].protocol(), ec);
@@ -204,7 +196,7 @@ class RedisConnection::Impl {
     connect_timer_.cancel();
     state_ = State::kConnected;
     error_code ec;
-    if (url_.kind == RedisUrl::Kind::kTcp) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (url_.kind != RedisUrl::Kind::kUnix) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     // The handshake goes first in the pipeline; whatever waited for the connection follows.
     if (!url_.password.empty()) {
       Handshake(url_.user.empty() ? std::vector<std::string>{"AUTH", url_.password}
@@ -212,6 +204,9 @@ class RedisConnection::Impl {
                 "AUTH");
     }
     if (url_.db != 0) Handshake({"SELECT", std::to_string(url_.db)}, "SELECT");
+    // A sentinel may name a master that has since been demoted: make sure. Commands
+    // pipelined behind ROLE fail with the connection if it is not a master.
+    if (sentinel()) Handshake({"ROLE"}, "ROLE");
     const auto now = SteadyClock::now();
     while (!queued_.empty()) {
       RequestPtr r = std::move(queued_.front());
@@ -259,18 +254,14 @@ class RedisConnection::Impl {
       if (gen != gen_) return;
       if (ec == asio::error::eof) return Fail("connection closed by the server");
       if (ec) return Fail("read: " + ec.message());
-      if (redisReaderFeed(reader_, read_buf_.data(), n) != REDIS_OK) {
-        return Fail("cannot parse reply");
+      if (Status fed = reader_.Feed(read_buf_.data(), n); !fed.ok()) {
+        return Fail(fed.error().message());
       }
       for (;;) {
-        void* raw = nullptr;
-        if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
-          return Fail(std::string("protocol error: ") + reader_->errstr);
-        }
-        if (raw == nullptr) break;
-        RedisReply reply = Convert(static_cast<redisReply*>(raw));
-        freeReplyObject(raw);
-        if (!OnReply(std::move(reply))) return;
+        Result<std::optional<RedisReply>> reply = reader_.Next();
+        if (!reply.ok()) return Fail(reply.error().message());
+        if (!reply->has_value()) break;
+        if (!OnReply(std::move(**reply))) return;
       }
       StartRead(gen);
     });
@@ -288,7 +279,21 @@ class RedisConnection::Impl {
       Fail(std::string(r->handshake) + " failed: " + reply.str);
       return false;
     }
+    if (r->handshake != nullptr && std::string_view(r->handshake) == "ROLE" &&
+        !IsMasterRole(reply)) {
+      Fail(Where() + " is not a master");
+      return false;
+    }
+    // A master demoted by a failover refuses writes (READONLY), and so does an old master
+    // that lost its replicas to the new one under min-replicas-to-write (NOREPLICAS): find
+    // the master again.
+    const bool demoted = sentinel() && reply.is_error() &&
+                         (reply.str.starts_with("READONLY") || reply.str.starts_with("NOREPLICAS"));
     Complete(*r, std::move(reply));
+    if (demoted) {
+      Fail(Where() + " is no longer the master");
+      return false;
+    }
     return true;
   }
 
@@ -301,10 +306,10 @@ class RedisConnection::Impl {
     socket_.close(ec);
     resolver_.cancel();
     connect_timer_.cancel();
+    sentinel_.Cancel();
     writing_ = false;
     next_buf_.clear();
-    redisReaderFree(reader_);
-    reader_ = redisReaderCreate();
+    reader_.Reset();
     for (auto* q : {&inflight_, &queued_}) {
       for (RequestPtr& r : *q) Complete(*r, Error(ErrorKind::kUnavailable, "redis: " + why));
       q->clear();
@@ -319,7 +324,10 @@ class RedisConnection::Impl {
   asio::ip::tcp::resolver resolver_;
   asio::steady_timer connect_timer_;
   ReconnectGate gate_;
-  redisReader* reader_;
+  SentinelClient sentinel_;
+  SentinelResolver discovery_;  // sentinel URLs only
+  HostPort target_;             // TCP: from the URL, or the master the sentinels named
+  ReplyReader reader_;
   State state_ = State::kDisconnected;
   std::uint64_t gen_ = 0;
   std::string last_error_ = "never connected";

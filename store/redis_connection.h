@@ -11,11 +11,21 @@
 // connection fails every pending command with kUnavailable; a caller whose deadline passes
 // gets kTimeout and its late reply is dropped (the pending entry owns its promise). A
 // server that stops answering without closing is dropped after Options::stall_timeout.
+//
+// With a redis+sentinel:// URL every connect first asks the sentinels for the master's
+// address (SentinelResolver; each sentinel within Options::sentinel_timeout), then
+// connects there and pipelines ROLE after AUTH/SELECT: a server that is not a master fails
+// the connection. So do a lost connection and a READONLY or NOREPLICAS reply (the master
+// was demoted, or lost its replicas to a new one), and the next command — subject to the
+// same backoff — rediscovers the master: that is how a failover is followed. Callers still
+// wait no longer than their deadline. (No +switch-master subscription: an old master that
+// stays up and writable keeps our writes until sentinels demote it; see README.)
 // Thread-safety: Execute() may be called from any number of threads at once; the
 // destructor must not race with Execute().
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -23,20 +33,10 @@
 #include <vector>
 
 #include "floodgate/result.h"
+#include "store/redis_reply.h"
 #include "store/redis_url.h"
 
 namespace floodgate::store {
-
-// An owned copy of one RESP reply.
-struct RedisReply {
-  enum class Type { kNil, kString, kStatus, kError, kInteger, kArray };
-  Type type = Type::kNil;
-  std::string str;  // kString, kStatus, kError
-  long long integer = 0;
-  std::vector<RedisReply> elements;  // kArray
-
-  bool is_error() const { return type == Type::kError; }
-};
 
 using Deadline = std::chrono::steady_clock::time_point;
 
@@ -62,9 +62,11 @@ class RedisConnection {
     // A connected server whose oldest unanswered command is this far past its deadline
     // is considered hung: the next command drops the connection and reconnects.
     std::chrono::milliseconds stall_timeout{2000};
+    // Sentinel URLs: how long one sentinel may take to name the master.
+    std::chrono::milliseconds sentinel_timeout{250};
   };
 
-  // Starts the io thread; does not connect yet. `url` must be kTcp or kUnix.
+  // Starts the io thread; does not connect yet.
   RedisConnection(RedisUrl url, Options options);
   explicit RedisConnection(RedisUrl url) : RedisConnection(std::move(url), Options{}) {}
   ~RedisConnection();
@@ -80,8 +82,5 @@ class RedisConnection {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Encodes argv as one RESP command (hiredis redisFormatCommandArgv).
-std::string EncodeCommand(const std::vector<std::string>& argv);
 
 }  // namespace floodgate::store

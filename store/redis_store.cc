@@ -96,9 +96,6 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int
   if (timeout_ms <= 0) return Error(ErrorKind::kInvalid, "redis: timeout_ms must be positive");
   auto parsed = ParseRedisUrl(url);
   if (!parsed.ok()) return parsed.error();
-  if (parsed->kind == RedisUrl::Kind::kSentinel) {
-    return Error(ErrorKind::kInvalid, "redis: sentinel not supported yet");
-  }
   return std::unique_ptr<RedisStore>(
       new RedisStore(std::move(parsed).value(), std::chrono::milliseconds(timeout_ms)));
 }

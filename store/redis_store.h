@@ -29,8 +29,9 @@ namespace floodgate::store {
 
 class RedisStore final : public CounterStore {
  public:
-  // Parses `url` (see redis_url.h); does not connect yet. Sentinel URLs are not
-  // supported yet.
+  // Parses `url` (see redis_url.h); does not connect yet. With a redis+sentinel:// URL
+  // the master is discovered through the sentinels and followed across failovers (see
+  // redis_connection.h).
   static Result<std::unique_ptr<RedisStore>> Open(const std::string& url, int timeout_ms);
 
   Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override;

@@ -2,7 +2,10 @@
 //
 //   redis://[[user]:password@]host[:port][/db]      TCP, default port 6379, db 0
 //   unix:///path/to.sock[?db=N&password=P]          Unix domain socket
-//   redis+sentinel://h1:p1,h2:p2/mastername         Sentinel (parsed only; not yet supported)
+//   redis+sentinel://[[user]:password@]h1:p1,h2:p2/mastername[/db]
+//                                                   Sentinel, default port 26379; the
+//                                                   password is the master's (sentinels
+//                                                   are asked without AUTH)
 //
 // Parsing is pure: no DNS, no I/O. Percent-escapes are not decoded (passwords with '@' or
 // '/' are not supported yet).

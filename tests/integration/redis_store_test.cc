@@ -267,12 +267,6 @@ TEST_F(RedisStoreTest, AHungServerTimesOutEveryCallAndRecoversWhenItAnswers) {
   EXPECT_TRUE(recovered);
 }
 
-TEST(RedisStoreOpenTest, SentinelIsNotSupportedYet) {
-  auto store = RedisStore::Open("redis+sentinel://h1:26379/mymaster", 50);
-  ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().message().find("sentinel not supported yet"), std::string::npos);
-}
-
 TEST(RedisStoreOpenTest, OpensWhileRedisIsDown) {
   auto store = RedisStore::Open("unix:///nonexistent/redis.sock", 50);
   ASSERT_TRUE(store.ok());

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -115,6 +116,15 @@ Result<std::unique_ptr<RedisServer>> RedisServer::Start(Options options) {
   }
   server->dir_ = tmpl;
   server->socket_path_ = tmpl + "/redis.sock";
+  if (!server->options_.sentinel_config.empty()) {
+    FILE* f = std::fopen((tmpl + "/sentinel.conf").c_str(), "w");
+    if (f == nullptr) return Error(ErrorKind::kInternal, "cannot write sentinel.conf");
+    const std::string& conf = server->options_.sentinel_config;
+    const bool written = std::fwrite(conf.data(), 1, conf.size(), f) == conf.size();
+    if (std::fclose(f) != 0 || !written) {
+      return Error(ErrorKind::kInternal, "cannot write sentinel.conf");
+    }
+  }
   // A free port can be taken between our probe and redis' bind: try a few.
   Status status = OkStatus();
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -153,6 +163,11 @@ Status RedisServer::Launch() {
   if (!options_.password.empty()) {
     argv.insert(argv.end(), {"--requirepass", options_.password});
   }
+  if (!options_.sentinel_config.empty()) {
+    // The config file must come first; the command line then overrides it.
+    argv.insert(argv.begin() + 1, {dir_ + "/sentinel.conf", "--sentinel"});
+  }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

@@ -6,6 +6,9 @@
 // Error naming what went wrong (tests ASSERT on it: a missing redis-server fails, never
 // skips). Kill() simulates a crash (SIGKILL), Restart() brings the same server back on the
 // same socket and port (empty). The destructor kills it and removes the directory.
+// Options::extra_args make a replica (`--replicaof 127.0.0.1 PORT`); sentinel_config makes
+// a Redis Sentinel (`redis-server sentinel.conf --sentinel`, the file written in its
+// directory, where the sentinel may rewrite it).
 // Thread-safety: one thread drives a RedisServer; RedisCli may be called from any thread.
 #pragma once
 
@@ -22,8 +25,10 @@ namespace floodgate::testing {
 class RedisServer {
  public:
   struct Options {
-    bool tcp = true;       // also listen on a free TCP port
-    std::string password;  // --requirepass when not empty
+    bool tcp = true;                        // also listen on a free TCP port
+    std::string password{};                 // --requirepass when not empty
+    std::vector<std::string> extra_args{};  // appended to the command line
+    std::string sentinel_config{};          // not empty: run as a sentinel with this config
   };
 
   static Result<std::unique_ptr<RedisServer>> Start(Options options);
