@@ -17,6 +17,7 @@
 #include "milter/callbacks.h"
 #include "milter/config_holder.h"
 #include "milter/decider.h"
+#include "milter/metrics_server.h"
 #include "policy/config_loader.h"
 #include "store/memory_store.h"
 #include "store/store_factory.h"
@@ -45,8 +46,12 @@ Status DropPrivileges(const std::string& user) {
 // only: changing them needs a restart, which the reload says.
 class Reloader {
  public:
-  Reloader(std::string path, ConfigHolder& holder, AlertSink& alerts)
-      : path_(std::move(path)), holder_(holder), alerts_(alerts), thread_([this] { Run(); }) {}
+  Reloader(std::string path, ConfigHolder& holder, AlertSink& alerts, Metrics& metrics)
+      : path_(std::move(path)),
+        holder_(holder),
+        alerts_(alerts),
+        metrics_(metrics),
+        thread_([this] { Run(); }) {}
   ~Reloader() {
     stop_ = true;
     pthread_kill(thread_.native_handle(), SIGUSR1);
@@ -66,11 +71,13 @@ class Reloader {
   }
   void Reload() {
     if (path_.empty()) {
+      metrics_.CountReload(false);
       alerts_.Emit({"config_rejected", {{"reason", "running on built-in defaults: no file to reload"}}});
       return;
     }
     Result<policy::Config> next = policy::LoadConfig(path_);
     if (!next.ok()) {
+      metrics_.CountReload(false);
       alerts_.Emit({"config_rejected", {{"file", path_}, {"error", next.error().message()}}});
       return;
     }
@@ -78,16 +85,19 @@ class Reloader {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"file", path_}, {"limits", std::to_string(next->limits.size())}};
     if (next->store.backend != current->store.backend || next->store.url != current->store.url ||
-        next->milter.socket != current->milter.socket) {
-      fields.emplace_back("note", "store and socket changes take effect after a restart");
+        next->milter.socket != current->milter.socket ||
+        next->metrics_listen != current->metrics_listen) {
+      fields.emplace_back("note", "store, socket and metrics changes take effect after a restart");
     }
     holder_.set(std::make_shared<const policy::Config>(std::move(next).value()));
+    metrics_.CountReload(true);
     alerts_.Emit({"config_reloaded", fields});
   }
 
   std::string path_;
   ConfigHolder& holder_;
   AlertSink& alerts_;
+  Metrics& metrics_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -165,7 +175,22 @@ int RunDaemon(const DaemonOptions& options) {
   context.reset(new MilterContext{holder, *decider, events});
   InstallContext(context.get());
 
-  Reloader reloader(options.config_path, holder, events);
+  // After the fork (its thread would not survive it) and after dropping privileges (it
+  // binds as milter.user: use a port above 1023). Declared after `context`, so it stops
+  // before the context goes.
+  decider->metrics().WatchSessions(&context->sessions_open);
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!config->metrics_listen.empty()) {
+    Result<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(config->metrics_listen, decider->metrics());
+    if (!started.ok()) {
+      alerts.Error(started.error().message());
+      return 1;
+    }
+    metrics_server = std::move(started).value();
+  }
+
+  Reloader reloader(options.config_path, holder, events, decider->metrics());
   alerts.Info("started: socket=" + socket + " store=" + decider->primary().name() +
               " limits=" + std::to_string(config->limits.size()));
   const int rc = smfi_main();

@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 
+#include <chrono>
 #include <ctime>
 
 namespace floodgate::milter {
@@ -12,6 +13,20 @@ constexpr Micros kEventsTtl = 7 * 86'400'000'000LL;
 // Postfix gives up on a message after maximal_queue_lifetime (5 days by default).
 constexpr std::size_t kQueueIdsKept = 5000;
 constexpr Micros kQueueIdsTtl = 6 * 86'400'000'000LL;
+
+// Measures one store call with the real monotonic clock (also under a FakeClock: the
+// latency is the call's, not the limits').
+class Stopwatch {
+ public:
+  Micros Elapsed() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now() - start_)
+        .count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
 
 }  // namespace
 
@@ -26,9 +41,10 @@ policy::Verdict Decider::Decide(const policy::Config& config, const policy::Fact
   const std::string client =
       facts.client ? policy::Network::Of(*facts.client, facts.client->bits()).ToString() : "";
 
-  Result<CheckOutcome> outcome = primary_->Check(plan.checks);
+  Result<CheckOutcome> outcome = PrimaryCheck(plan.checks);
   if (!outcome.ok()) return OnStoreError(config, plan, outcome.error(), client);
   MarkUp();
+  metrics_.CountDecisions(plan, *outcome);
   policy::Verdict verdict = policy::Interpret(plan, *outcome, client);
   for (const policy::Alert& a : verdict.alerts) Emit(config, a);
   return verdict;
@@ -38,7 +54,7 @@ void Decider::Emit(const policy::Config& config, const policy::Alert& alert) {
   alerts_.Emit(alert);
   const std::string line = fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {}", fmt::gmtime(std::time(nullptr)),
                                        policy::FormatAlert(alert));
-  (void)primary_->Append(config.store.key_prefix + "events", line, kEventsKept, kEventsTtl);
+  (void)PrimaryAppend(config.store.key_prefix + "events", line, kEventsKept, kEventsTtl);
 }
 
 void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& facts,
@@ -46,7 +62,24 @@ void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& f
   if (facts.account.empty() || queue_id.empty()) return;
   const std::string key =
       policy::QueueKey(config.store.key_prefix, policy::SubjectKind::kAccount, facts.account);
-  (void)primary_->Append(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
+  (void)PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
+}
+
+Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks) {
+  const Stopwatch watch;
+  Result<CheckOutcome> outcome = primary_->Check(checks);
+  metrics_.ObserveStore(StoreOp::kCheck, watch.Elapsed());
+  if (!outcome.ok()) metrics_.CountStoreError(outcome.error().kind());
+  return outcome;
+}
+
+Status Decider::PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
+                              Micros ttl_us) {
+  const Stopwatch watch;
+  Status status = primary_->Append(key, value, max_len, ttl_us);
+  metrics_.ObserveStore(StoreOp::kAppend, watch.Elapsed());
+  if (!status.ok()) metrics_.CountStoreError(status.error().kind());
+  return status;
 }
 
 void Decider::MarkUp() {
@@ -78,6 +111,8 @@ policy::Verdict Decider::OnStoreError(const policy::Config& config, const policy
   if (!fallback_) return verdict;
   Result<CheckOutcome> local = fallback_->Check(plan.checks);
   if (!local.ok()) return verdict;  // the memory store does not fail; be safe anyway
+  metrics_.CountFallback();
+  metrics_.CountDecisions(plan, *local);
   verdict = policy::Interpret(plan, *local, client);
   for (const policy::Alert& a : verdict.alerts) alerts_.Emit(a);  // the store is down
   return verdict;

@@ -4,6 +4,8 @@
 // fails, `local` asks the in-process fallback store (same limits, this host alone),
 // `tempfail` refuses with 451 4.3.0, `accept` lets the mail through. The transitions are
 // logged once each (store_down / store_up), never per message.
+// It also counts what happened in metrics() (decisions, locks, store latency and errors,
+// fallbacks): this is the one place that sees all of it.
 // Thread-safety: Decide may be called from any number of threads at once.
 #pragma once
 
@@ -12,6 +14,7 @@
 
 #include "floodgate/counter_store.h"
 #include "milter/alert_log.h"
+#include "milter/metrics.h"
 #include "policy/config.h"
 #include "policy/planner.h"
 #include "policy/verdict.h"
@@ -37,16 +40,22 @@ class Decider {
   void Emit(const policy::Config& config, const policy::Alert& alert);
 
   CounterStore& primary() { return *primary_; }
+  Metrics& metrics() { return metrics_; }
 
  private:
   policy::Verdict OnStoreError(const policy::Config& config, const policy::Plan& plan,
                                const Error& error, const std::string& client);
   void MarkUp();
+  // The primary store's calls, timed and their errors counted.
+  Result<CheckOutcome> PrimaryCheck(const std::vector<LimitCheck>& checks);
+  Status PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
+                       Micros ttl_us);
 
   std::unique_ptr<CounterStore> primary_;
   std::unique_ptr<CounterStore> fallback_;
   AlertSink& alerts_;
   std::atomic<bool> store_down_{false};
+  Metrics metrics_;
 };
 
 }  // namespace floodgate::milter
