@@ -20,9 +20,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (check) {
-    auto config = options.config_path.empty() ? floodgate::Result<floodgate::policy::Config>(
-                                                    floodgate::policy::DefaultConfig())
-                                              : floodgate::policy::LoadConfig(options.config_path);
+    auto config =
+        options.config_path.empty()
+            ? floodgate::Result<floodgate::policy::Config>(floodgate::policy::DefaultConfig())
+            : floodgate::policy::LoadConfig(options.config_path);
     if (!config.ok()) {
       std::fprintf(stderr, "floodgate: %s\n", config.error().message().c_str());
       return 1;

@@ -32,8 +32,8 @@ policy::Facts ConnectFacts(const sockaddr* hostaddr) {
     return facts;
   }
   facts.client = a;
-  const bool loopback = a.v6 ? (a.bytes == std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0,
-                                                                         0, 0, 0, 0, 0, 0, 0, 1})
+  const bool loopback = a.v6 ? (a.bytes == std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                                        0, 0, 0, 0, 0, 0, 1})
                              : a.bytes[0] == 127;
   facts.local_submission = loopback && port == 0;
   return facts;

@@ -101,7 +101,8 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
   Plan plan;
   if (IsExempt(config.exempt, facts)) return plan;
   for (const Limit& limit : config.limits) {
-    const bool smtp_only = limit.subject == SubjectKind::kAccount || limit.subject == SubjectKind::kIp;
+    const bool smtp_only =
+        limit.subject == SubjectKind::kAccount || limit.subject == SubjectKind::kIp;
     if (event.stage == Stage::kEndOfMessage && smtp_only) continue;
     std::int64_t cost = 1;
     if (limit.count == CountKind::kMessages) {

@@ -48,11 +48,11 @@ class PlannerTest : public ::testing::Test {
 };
 
 TEST_F(PlannerTest, AnAuthenticatedRecipientMeetsEverySubject) {
-  EXPECT_EQ(Keys(SmtpFacts()),
-            (std::vector<std::string>{"fg:{account:alice@example.org}:submission",
-                                      "fg:{ip:203.0.113.9}:per-ip",
-                                      "fg:{sender:alice@example.org}:by-sender",
-                                      "fg:{sender_domain:example.org}:by-domain"}));
+  EXPECT_EQ(
+      Keys(SmtpFacts()),
+      (std::vector<std::string>{
+          "fg:{account:alice@example.org}:submission", "fg:{ip:203.0.113.9}:per-ip",
+          "fg:{sender:alice@example.org}:by-sender", "fg:{sender_domain:example.org}:by-domain"}));
 }
 
 TEST_F(PlannerTest, MessageLimitsAreChargedOncePerTransaction) {

@@ -22,7 +22,8 @@ Result<Subject> ParseSubject(std::string_view text) {
   }
   const auto kind = ParseSubjectKind(text.substr(0, colon));
   if (!kind) {
-    return Error(ErrorKind::kInvalid, "unknown subject kind '" + std::string(text.substr(0, colon)) +
+    return Error(ErrorKind::kInvalid, "unknown subject kind '" +
+                                          std::string(text.substr(0, colon)) +
                                           "' (account, ip, sender, sender_domain)");
   }
   const std::string_view raw = text.substr(colon + 1);

@@ -46,19 +46,22 @@ Reply RefusalReply(const Limit& limit, Action action) {
   if (action == Action::kReject) {
     r.code = "550";
     r.xcode = "5.7.1";
-    r.text = limit.reply ? *limit.reply : fmt::format("{} sending rate exceeded", Scope(limit.subject));
+    r.text =
+        limit.reply ? *limit.reply : fmt::format("{} sending rate exceeded", Scope(limit.subject));
   } else {
     r.code = "451";
     r.xcode = "4.7.28";
-    r.text = limit.reply ? *limit.reply
-                         : fmt::format("{} sending rate exceeded, try again later", Scope(limit.subject));
+    r.text = limit.reply
+                 ? *limit.reply
+                 : fmt::format("{} sending rate exceeded, try again later", Scope(limit.subject));
   }
   r.text = ReplyText(r.text);
   return r;
 }
 
 Reply LockedReply(SubjectKind kind) {
-  return {"550", "5.7.1", fmt::format("{} locked for sending, contact your administrator", Scope(kind))};
+  return {"550", "5.7.1",
+          fmt::format("{} locked for sending, contact your administrator", Scope(kind))};
 }
 
 Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::string& client) {

@@ -78,8 +78,8 @@ Status MemoryStore::Reset(const std::string& key) {
   return OkStatus();
 }
 
-Status MemoryStore::Append(const std::string& key, const std::string& value,
-                           std::size_t max_len, Micros ttl_us) {
+Status MemoryStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
+                           Micros ttl_us) {
   std::lock_guard lock(mu_);
   const Micros now = clock_.now();
   ListEntry& l = lists_[key];

@@ -45,9 +45,9 @@
 namespace floodgate {
 
 struct WindowSpec {
-  std::int64_t period_us = 0;     // T; also names the window in the store (one per period)
-  std::int64_t emission_us = 0;   // E = T / amount (at least 1)
-  std::int64_t tolerance_us = 0;  // τ = burst * E
+  std::int64_t period_us = 0;       // T; also names the window in the store (one per period)
+  std::int64_t emission_us = 0;     // E = T / amount (at least 1)
+  std::int64_t tolerance_us = 0;    // τ = burst * E
   std::int64_t lock_threshold = 0;  // refused units per report period that lock (0: never)
 };
 
@@ -66,16 +66,16 @@ struct LimitCheck {
 
 struct WindowOutcome {
   bool refused = false;
-  bool first_refusal = false;    // refused, and no refusal reported for this window lately
-  Micros retry_after_us = 0;     // when refused: how long until `cost` would fit
+  bool first_refusal = false;  // refused, and no refusal reported for this window lately
+  Micros retry_after_us = 0;   // when refused: how long until `cost` would fit
 };
 
 struct LimitOutcome {
   bool allowed = true;
-  bool locked = false;        // the subject is locked (it was, or this event locked it)
-  bool newly_locked = false;  // this event locked it
-  std::string lock_reason;    // "burst", "too_many_networks", "admin", ...
-  std::int64_t refused_units = 0;  // newly_locked by a burst: the refused units counted
+  bool locked = false;                 // the subject is locked (it was, or this event locked it)
+  bool newly_locked = false;           // this event locked it
+  std::string lock_reason;             // "burst", "too_many_networks", "admin", ...
+  std::int64_t refused_units = 0;      // newly_locked by a burst: the refused units counted
   std::vector<WindowOutcome> windows;  // same order as LimitCheck::windows
 };
 

@@ -17,13 +17,16 @@ using store::RedisReply;
 
 std::map<std::string, std::string> AsMap(const RedisReply& r) {
   std::map<std::string, std::string> m;
-  for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) m[r.elements[i].str] = r.elements[i + 1].str;
+  for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2)
+    m[r.elements[i].str] = r.elements[i + 1].str;
   return m;
 }
 
 Json WindowJson(const WindowView& v) {
-  return {{"rate", v.rate},         {"used", v.used},
-          {"capacity", v.capacity}, {"over", v.over},
+  return {{"rate", v.rate},
+          {"used", v.used},
+          {"capacity", v.capacity},
+          {"over", v.over},
           {"frees_in_s", v.frees_in_us / 1'000'000.0},
           {"idle_in_s", v.idle_in_us / 1'000'000.0},
           {"refused", v.refused}};
@@ -67,9 +70,12 @@ void Admin::RecordEvent(const policy::Alert& alert) {
 
 Result<Json> Admin::Status() {
   auto ping = redis_.Ping();
-  Json j = {{"store", "redis"}, {"url", config_.store.url}, {"key_prefix", config_.store.key_prefix},
+  Json j = {{"store", "redis"},
+            {"url", config_.store.url},
+            {"key_prefix", config_.store.key_prefix},
             {"limits", config_.limits.size()}};
-  if (!ping.ok()) return Error(ErrorKind::kUnavailable, "store unreachable: " + ping.error().message());
+  if (!ping.ok())
+    return Error(ErrorKind::kUnavailable, "store unreachable: " + ping.error().message());
   j["ping"] = *ping;
   long long keys = 0, locks = 0;
   std::string cursor = "0";
@@ -88,8 +94,7 @@ Result<Json> Admin::Status() {
 }
 
 Result<Json> Admin::LockState(const policy::Subject& subject) {
-  const std::string key =
-      policy::LockKey(config_.store.key_prefix, subject.kind, subject.value);
+  const std::string key = policy::LockKey(config_.store.key_prefix, subject.kind, subject.value);
   auto reason = Run({"GET", key});
   if (!reason.ok()) return reason.error();
   if (reason->type == RedisReply::Type::kNil) return Json{{"locked", false}};
@@ -107,21 +112,25 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
   for (const policy::Limit& limit : config_.limits) {
     if (limit.subject != subject.kind) continue;
     const std::string value = policy::SubjectValueFor(subject, limit);
-    auto hash = Run({"HGETALL", policy::StoreKey(config_.store.key_prefix, subject.kind, value,
-                                                 limit.name)});
+    auto hash = Run(
+        {"HGETALL", policy::StoreKey(config_.store.key_prefix, subject.kind, value, limit.name)});
     if (!hash.ok()) return hash.error();
     const auto fields = AsMap(*hash);
-    Json l = {{"limit", limit.name}, {"action", policy::ToString(limit.action)},
-              {"count", policy::ToString(limit.count)}, {"windows", Json::array()}};
+    Json l = {{"limit", limit.name},
+              {"action", policy::ToString(limit.action)},
+              {"count", policy::ToString(limit.count)},
+              {"windows", Json::array()}};
     std::vector<policy::Rate> rates = limit.rates;
     for (const policy::Override& o : config_.overrides) {
-      if (o.limit == limit.name && (o.exact == value || (!o.domain.empty() && value.ends_with("@" + o.domain)))) {
+      if (o.limit == limit.name &&
+          (o.exact == value || (!o.domain.empty() && value.ends_with("@" + o.domain)))) {
         rates = o.rates;
         l["override"] = o.exact.empty() ? "*@" + o.domain : o.exact;
         if (!o.exact.empty()) break;
       }
     }
-    for (const policy::Rate& r : rates) l["windows"].push_back(WindowJson(ViewWindow(r, fields, *now)));
+    for (const policy::Rate& r : rates)
+      l["windows"].push_back(WindowJson(ViewWindow(r, fields, *now)));
     j["limits"].push_back(l);
   }
   auto lock = LockState(subject);
@@ -148,9 +157,11 @@ Result<Json> Admin::Top(int count) {
       const std::string& key = k.str;
       const auto close = key.find('}');
       if (close == std::string::npos) continue;
-      const std::string subject = DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1));
+      const std::string subject =
+          DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1));
       if (key.compare(close, 6, "}!lock") == 0 && key.size() == close + 6) {
-        rows.push_back({{{"subject", subject}, {"limit", "(lock)"}, {"fill", 1.0}, {"locked", true}}, 2.0});
+        rows.push_back(
+            {{{"subject", subject}, {"limit", "(lock)"}, {"fill", 1.0}, {"locked", true}}, 2.0});
         continue;
       }
       if (key.size() <= close + 2 || key[close + 1] != ':') continue;
@@ -183,7 +194,8 @@ Result<Json> Admin::Top(int count) {
   return out;
 }
 
-Result<Json> Admin::Lock(const policy::Subject& subject, std::int64_t ttl_s, const std::string& reason) {
+Result<Json> Admin::Lock(const policy::Subject& subject, std::int64_t ttl_s,
+                         const std::string& reason) {
   const std::string key = policy::LockKey(config_.store.key_prefix, subject.kind, subject.value);
   std::vector<std::string> argv = {"SET", key, reason.empty() ? "admin" : reason};
   if (ttl_s > 0) {
@@ -192,8 +204,11 @@ Result<Json> Admin::Lock(const policy::Subject& subject, std::int64_t ttl_s, con
   }
   auto r = Run(argv);
   if (!r.ok()) return r.error();
-  RecordEvent({"locked", {{"subject", subject.ToString()}, {"reason", argv[2]}, {"by", "floodgatectl"},
-                          {"ttl", ttl_s > 0 ? policy::PeriodText(ttl_s) : "none"}}});
+  RecordEvent({"locked",
+               {{"subject", subject.ToString()},
+                {"reason", argv[2]},
+                {"by", "floodgatectl"},
+                {"ttl", ttl_s > 0 ? policy::PeriodText(ttl_s) : "none"}}});
   return LockState(subject);
 }
 
@@ -247,7 +262,8 @@ Result<Json> Admin::Events(int count) {
 }
 
 Result<std::vector<std::string>> Admin::QueueIds(const policy::Subject& subject) {
-  auto r = Run({"LRANGE", policy::QueueKey(config_.store.key_prefix, subject.kind, subject.value), "0", "-1"});
+  auto r = Run({"LRANGE", policy::QueueKey(config_.store.key_prefix, subject.kind, subject.value),
+                "0", "-1"});
   if (!r.ok()) return r.error();
   std::vector<std::string> ids;
   for (auto it = r->elements.rbegin(); it != r->elements.rend(); ++it) ids.push_back(it->str);

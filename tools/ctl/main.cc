@@ -43,8 +43,8 @@ void PrintShow(const Json& j) {
              "OVER", "NEXT UNIT IN", "IDLE IN", "REFUSED");
   for (const Json& l : j["limits"]) {
     for (const Json& w : l["windows"]) {
-      fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}\n", l["limit"].get<std::string>(),
-                 w["rate"].get<std::string>(),
+      fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}\n",
+                 l["limit"].get<std::string>(), w["rate"].get<std::string>(),
                  fmt::format("{}/{}", w["used"].get<long>(), w["capacity"].get<long>()),
                  w["over"].get<bool>() ? "yes" : "no", Secs(w["frees_in_s"]), Secs(w["idle_in_s"]),
                  w["refused"].get<long>());
@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   auto* events = app.add_subcommand("events", "recent events (newest last)");
   auto* queue = app.add_subcommand("queue", "the subject's messages still in the Postfix queue");
   for (auto* sc : {show, lock, unlock, reset, queue}) {
-    sc->add_option("SUBJECT", subject_text, "e.g. account:alice@example.org, ip:203.0.113.9")->required();
+    sc->add_option("SUBJECT", subject_text, "e.g. account:alice@example.org, ip:203.0.113.9")
+        ->required();
   }
   top->add_option("-n,--count", count, "rows")->capture_default_str();
   events->add_option("-n,--count", count, "events")->capture_default_str();
@@ -121,8 +122,10 @@ int main(int argc, char** argv) {
   auto config = floodgate::policy::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.error().message(), 2);
   if (config->store.backend != floodgate::policy::Backend::kRedis) {
-    return Fail("store.backend is \"memory\": its counts live inside the floodgate process; "
-                "floodgatectl needs store.backend = \"redis\"", 2);
+    return Fail(
+        "store.backend is \"memory\": its counts live inside the floodgate process; "
+        "floodgatectl needs store.backend = \"redis\"",
+        2);
   }
   auto redis = floodgate::store::RedisStore::Open(config->store.url, 5000);
   if (!redis.ok()) return Fail(redis.error().message());
@@ -167,12 +170,15 @@ int main(int argc, char** argv) {
     if (!ids.ok()) return Fail(ids.error().message());
     auto queued = floodgate::ctl::FindQueued(*ids, postfix_config);
     if (!queued.ok()) return Fail(queued.error().message());
-    Json j = {{"subject", subject.ToString()}, {"recorded", ids->size()}, {"messages", Json::array()}};
+    Json j = {
+        {"subject", subject.ToString()}, {"recorded", ids->size()}, {"messages", Json::array()}};
     std::vector<std::string> found;
     for (const auto& m : *queued) {
       found.push_back(m.queue_id);
-      j["messages"].push_back({{"queue_id", m.queue_id}, {"queue", m.queue_name},
-                               {"sender", m.sender}, {"recipients", m.recipients}});
+      j["messages"].push_back({{"queue_id", m.queue_id},
+                               {"queue", m.queue_name},
+                               {"sender", m.sender},
+                               {"recipients", m.recipients}});
     }
     if (hold || release || del) {
       auto n = floodgate::ctl::Postsuper(hold ? 'h' : release ? 'H' : 'd', found, postfix_config);
@@ -190,7 +196,8 @@ int main(int argc, char** argv) {
                    m["sender"].get<std::string>());
       }
       if (q.contains("action")) {
-        fmt::print("{}: {} message(s)\n", q["action"].get<std::string>(), q["acted_on"].get<std::size_t>());
+        fmt::print("{}: {} message(s)\n", q["action"].get<std::string>(),
+                   q["acted_on"].get<std::size_t>());
       }
     };
   }

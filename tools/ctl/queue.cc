@@ -48,13 +48,15 @@ Result<std::string> RunProcess(const std::vector<std::string>& argv, const std::
   close(in[1]);
   std::string output;
   char buf[8192];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;)
+    output.append(buf, static_cast<std::size_t>(n));
   close(out[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Error(ErrorKind::kUnavailable, argv[0] + " failed (exit " +
-                                              std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+    return Error(ErrorKind::kUnavailable,
+                 argv[0] + " failed (exit " +
+                     std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
   }
   return output;
 }
@@ -76,7 +78,8 @@ std::vector<QueuedMessage> ParsePostqueueJson(const std::string& text) {
     m.queue_id = j.value("queue_id", "");
     m.queue_name = j.value("queue_name", "");
     m.sender = j.value("sender", "");
-    if (j.contains("recipients") && j["recipients"].is_array()) m.recipients = j["recipients"].size();
+    if (j.contains("recipients") && j["recipients"].is_array())
+      m.recipients = j["recipients"].size();
     out.push_back(std::move(m));
   }
   return out;
@@ -100,12 +103,15 @@ Result<std::size_t> Postsuper(char action, const std::vector<std::string>& ids,
   std::size_t n = 0;
   for (const auto& id : ids) {
     // Queue ids are alphanumeric; anything else never reaches postsuper's stdin.
-    if (id.empty() || !std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c); })) continue;
+    if (id.empty() ||
+        !std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c); }))
+      continue;
     input += id + "\n";
     ++n;
   }
   if (n == 0) return std::size_t{0};
-  auto r = RunProcess(WithConfig({"postsuper", std::string("-") + action, "-"}, postfix_config), input);
+  auto r =
+      RunProcess(WithConfig({"postsuper", std::string("-") + action, "-"}, postfix_config), input);
   if (!r.ok()) return r.error();
   return n;
 }

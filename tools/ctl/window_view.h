@@ -13,7 +13,7 @@
 namespace floodgate::ctl {
 
 struct WindowView {
-  std::string rate;         // "300/1h"
+  std::string rate;           // "300/1h"
   std::int64_t capacity = 0;  // burst
   std::int64_t used = 0;      // units in the bucket now (0 = idle, capacity = full)
   Micros frees_in_us = 0;     // until the next unit fits (0: it fits now)

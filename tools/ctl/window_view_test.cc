@@ -27,9 +27,11 @@ TEST(WindowViewTest, FullWindowSaysWhenAUnitFrees) {
   const Micros now = 1000 * kSecond;
   const std::string p = std::to_string(3600 * kSecond);
   // 100 units charged at `now`: TAT = now + 100 * 36 s.
-  const WindowView v = ViewWindow(
-      R100h(), {{"t" + p, std::to_string(now + 3600 * kSecond)}, {"r" + p, std::to_string(now + 10)}, {"n" + p, "42"}},
-      now);
+  const WindowView v = ViewWindow(R100h(),
+                                  {{"t" + p, std::to_string(now + 3600 * kSecond)},
+                                   {"r" + p, std::to_string(now + 10)},
+                                   {"n" + p, "42"}},
+                                  now);
   EXPECT_EQ(v.used, 100);
   EXPECT_TRUE(v.over);
   EXPECT_EQ(v.frees_in_us, 36 * kSecond);
