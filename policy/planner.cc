@@ -124,7 +124,10 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     }
 
     LimitCheck check;
-    check.key = StoreKey(config.store.key_prefix, limit.subject, *value, limit.name);
+    // The subject part (with its percent-encoding) is built once per limit, on the RCPT
+    // hot path, and shared by the limit key and the lock key.
+    const std::string subject_key = SubjectKey(config.store.key_prefix, limit.subject, *value);
+    check.key = subject_key + ":" + limit.name;
     for (const Rate& r : p.rates) {
       WindowSpec w = ToWindow(r);
       w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
@@ -133,7 +136,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
     check.advisory = p.action == Action::kMonitor;
-    check.lock_key = LockKey(config.store.key_prefix, limit.subject, *value);
+    check.lock_key = subject_key + "!lock";
     check.lock_ttl_us = limit.lock_ttl_s * kMicrosPerSecond;
     if (limit.max_networks.count > 0 && facts.client) {
       check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
