@@ -4,7 +4,8 @@
 // toml11 reports problems by throwing; every exception is caught here and becomes an Error
 // value. toml11 parses nested arrays and inline tables recursively, so input nested deeper
 // than any real config is refused before it reaches the parser (a fuzzed file must not
-// overflow the stack).
+// overflow the stack), and so is a file that is not valid UTF-8 (toml11 3.7.1 crashes on
+// some invalid sequences inside strings; see utf8.h).
 #include "policy/config_loader.h"
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "policy/config_reader.h"
+#include "policy/utf8.h"
 
 namespace floodgate::policy {
 namespace {
@@ -251,6 +253,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& source_na
   if (text.size() > kMaxConfigBytes) {
     return invalid(
         1, fmt::format("file too large ({} bytes; at most {})", text.size(), kMaxConfigBytes));
+  }
+  if (const auto bad = FindInvalidUtf8(text)) {
+    return invalid(bad->line,
+                   fmt::format("not valid UTF-8 (byte 0x{:02x} at column {}); TOML files must "
+                               "be UTF-8",
+                               static_cast<unsigned char>(text[bad->offset]), bad->column));
   }
   if (const int line = FindExcessiveNesting(text)) {
     return invalid(line, fmt::format("nested more than {} levels deep", kMaxNesting));

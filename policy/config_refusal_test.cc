@@ -24,6 +24,10 @@ TEST(ConfigRefusalTest, RefusesUnknownTopLevelTable) {
   ExpectRefused("bad_unknown_top_level.toml", 7, "unknown key 'limits' in the top level");
 }
 
+TEST(ConfigRefusalTest, RefusesAFileThatIsNotUtf8) {
+  ExpectRefused("bad_utf8_latin1.toml", 6, "not valid UTF-8 (byte 0xfc at column 32)");
+}
+
 TEST(ConfigRefusalTest, RefusesUnknownKeyInLimit) {
   ExpectRefused("bad_unknown_key_limit.toml", 6, "unknown key 'rat' in [[limit]]");
 }
