@@ -15,7 +15,7 @@ TEST(Utf8Test, AcceptsAsciiAndEverySequenceLength) {
   EXPECT_FALSE(FindInvalidUtf8(""));
   EXPECT_FALSE(FindInvalidUtf8("name = \"x\"\n"));
   EXPECT_FALSE(FindInvalidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7"s));  // é € 📧
-  EXPECT_FALSE(FindInvalidUtf8("\xed\x9f\xbf \xf4\x8f\xbf\xbf"s));  // U+D7FF, U+10FFFF
+  EXPECT_FALSE(FindInvalidUtf8("\xed\x9f\xbf \xf4\x8f\xbf\xbf"s));              // U+D7FF, U+10FFFF
   EXPECT_FALSE(FindInvalidUtf8("a\0b"s));  // NUL is valid UTF-8; TOML refuses it itself
 }
 
