@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/redis_reply.h"
+
 namespace floodgate::store {
 namespace {
 
@@ -30,6 +32,30 @@ TEST(EncodeCommandTest, EncodesRespWithBinarySafeArguments) {
   EXPECT_EQ(EncodeCommand({"SET", "k", std::string("a\0b", 3)}),
             std::string("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\na\0b\r\n", 29));
   EXPECT_EQ(EncodeCommand({"GET", ""}), "*2\r\n$3\r\nGET\r\n$0\r\n\r\n");
+}
+
+// A command is a RESP array of bulk strings, so hiredis' reply parser reads it back: every
+// argument must survive, whatever its length (multi-digit headers) or bytes (CR/LF, NUL).
+TEST(EncodeCommandTest, RoundTripsThroughTheRespParser) {
+  std::vector<std::string> argv = {"EVALSHA", std::string(10000, 'x'), "a\r\nb",
+                                   std::string("\0\0", 2), ""};
+  for (int i = 0; i < 20; ++i) argv.push_back(std::to_string(i * 1234567));
+  ReplyReader reader;
+  const std::string wire = EncodeCommand(argv);
+  ASSERT_TRUE(reader.Feed(wire.data(), wire.size()).ok());
+  auto reply = reader.Next();
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_value());
+  const RedisReply& r = **reply;
+  ASSERT_EQ(r.type, RedisReply::Type::kArray);
+  ASSERT_EQ(r.elements.size(), argv.size());
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    EXPECT_EQ(r.elements[i].type, RedisReply::Type::kString);
+    EXPECT_EQ(r.elements[i].str, argv[i]) << i;
+  }
+  auto rest = reader.Next();
+  ASSERT_TRUE(rest.ok());
+  EXPECT_FALSE(rest->has_value());  // nothing left over
 }
 
 }  // namespace

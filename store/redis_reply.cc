@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
+
 namespace floodgate::store {
 namespace {
 
@@ -35,21 +37,33 @@ RedisReply Convert(const redisReply* r) {
   return out;
 }
 
+// "*<n>\r\n" or "$<n>\r\n".
+void AppendHeader(std::string& out, char type, std::size_t n) {
+  char buf[24];
+  buf[0] = type;
+  const auto end = std::to_chars(buf + 1, buf + sizeof buf - 2, n).ptr;
+  end[0] = '\r';
+  end[1] = '\n';
+  out.append(buf, static_cast<std::size_t>(end + 2 - buf));
+}
+
 }  // namespace
 
+// Hand-written rather than hiredis' redisFormatCommandArgv: that formats every length
+// with sprintf, and the profile of the Redis path (bench/RESULTS.md) put it at 36 % of the
+// daemon's instructions. This does the same encoding in about a fifth of the instructions
+// (callgrind, 20-argument EVALSHA); the encoding test pins the bytes.
 std::string EncodeCommand(const std::vector<std::string>& argv) {
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
+  std::size_t size = 16;
+  for (const std::string& a : argv) size += a.size() + 16;
+  std::string out;
+  out.reserve(size);
+  AppendHeader(out, '*', argv.size());
   for (const std::string& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
+    AppendHeader(out, '$', a.size());
+    out.append(a);
+    out.append("\r\n", 2);
   }
-  char* cmd = nullptr;
-  const int len =
-      redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), args.data(), lens.data());
-  if (len < 0) return {};
-  std::string out(cmd, static_cast<size_t>(len));
-  redisFreeCommand(cmd);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // RedisReply and the RESP codec: an owned reply value, an incremental parser and the
-// command encoder. hiredis does the parsing and encoding only; transports live elsewhere
+// command encoder. hiredis does the parsing; transports live elsewhere
 // (RedisConnection, SentinelClient).
 // Thread-safety: plain values; a ReplyReader belongs to one thread at a time.
 #pragma once
@@ -42,7 +42,7 @@ class ReplyReader {
   void* reader_;  // redisReader*
 };
 
-// Encodes argv as one RESP command (hiredis redisFormatCommandArgv).
+// Encodes argv as one RESP command (binary-safe bulk strings).
 std::string EncodeCommand(const std::vector<std::string>& argv);
 
 }  // namespace floodgate::store
