@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "tools/bench/endpoint.h"
+#include "tools/bench/pacing.h"
 #include "tools/bench/session.h"
 #include "tools/bench/stats.h"
 #include "tools/bench/workload.h"
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
   int threads = 1;
   std::int64_t messages = -1;
   double duration = 0;
+  double rate = 0;
   int timeout_ms = 10000;
   bool nodelay = false;
   bool json = false;
@@ -74,6 +77,10 @@ int main(int argc, char** argv) {
   app.add_option("--messages", messages,
                  "messages to send in total (default 10000 without --duration)");
   app.add_option("--duration", duration, "stop starting messages after this many seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rate", rate,
+                 "offer N messages per second in total, spread over all sessions (open loop: "
+                 "each message has a scheduled start; default: as fast as the milter answers)")
       ->check(CLI::PositiveNumber);
   app.add_option("--rcpts", w.rcpts, "recipients per message")
       ->check(CLI::Range(1, 1000))
@@ -115,6 +122,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (messages < 0 && duration <= 0) messages = 10000;
+  if (rate > 0 && duration > 0) {
+    // Only the messages due within the duration; the deadline below still stops a run
+    // that fell behind schedule.
+    const std::int64_t due = MessagesDueWithin(duration, rate);
+    messages = messages < 0 ? due : std::min(messages, due);
+  }
   RaiseDescriptorLimit();
 
   SessionConfig config;
@@ -133,6 +146,8 @@ int main(int argc, char** argv) {
                                                        std::chrono::duration<double>(duration))
                                          : Clock::time_point::max();
   WorkQueue queue(messages, deadline);
+  config.pacing.rate = rate;
+  config.pacing.start = start;
 
   threads = std::min(threads, sessions);
   std::vector<std::unique_ptr<asio::io_context>> ios;
@@ -159,6 +174,7 @@ int main(int argc, char** argv) {
   run.messages_per_connection = w.messages_per_connection;
   run.accounts = w.accounts;
   run.seconds = seconds;
+  run.offered_rate = rate;
   const std::string report = json ? FormatJson(total, run) : FormatText(total, run);
   std::fputs(report.c_str(), stdout);
   return total.errors() == 0 ? 0 : 1;

@@ -3,6 +3,7 @@
 //
 #include <libmilter/mfdef.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -39,10 +40,13 @@ enum class Step {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(asio::io_context& io, const SessionConfig& config, WorkQueue& queue, Stats& stats)
-      : config_(config), queue_(queue), stats_(stats), socket_(io), timer_(io) {}
+      : config_(config), queue_(queue), stats_(stats), socket_(io), timer_(io), pace_(io) {}
 
   asio::awaitable<void> Run() {
-    while (std::optional<std::uint64_t> first = queue_.Claim()) co_await Connection(*first);
+    while (std::optional<std::uint64_t> first = queue_.Claim()) {
+      co_await Pace(*first);
+      co_await Connection(*first);
+    }
     Finish();
   }
 
@@ -81,6 +85,23 @@ class Session : public std::enable_shared_from_this<Session> {
   void FailProtocol(const std::string& why) {
     if (stats_.protocol_errors++ == 0) std::fprintf(stderr, "floodgate-bench: %s\n", why.c_str());
     broken_ = true;
+  }
+
+  // Waits until message n is due (paced runs), then notes when it began and how late.
+  asio::awaitable<void> Pace(std::uint64_t n) {
+    const Pacing& pacing = config_.pacing;
+    const Clock::time_point due = pacing.Due(n);
+    if (pacing.paced() && Clock::now() < due) {
+      pace_.expires_at(due);
+      error_code ec;
+      co_await pace_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    const Clock::time_point now = Clock::now();
+    const auto since_start =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - pacing.start);
+    const auto lag = std::chrono::duration_cast<std::chrono::nanoseconds>(now - due);
+    stats_.NoteStart(static_cast<std::uint64_t>(std::max<std::int64_t>(since_start.count(), 0)),
+                     pacing.paced() ? std::max<std::int64_t>(lag.count(), 0) : -1);
   }
 
   void StartWait() {
@@ -224,6 +245,7 @@ class Session : public std::enable_shared_from_this<Session> {
         std::optional<std::uint64_t> next = queue_.Claim();
         if (!next) break;
         message = *next;
+        co_await Pace(message);
       }
       if (step != Step::kGoOn && !broken_) {
         // Refused (or accepted) at connect: the SMTP session carries no milter traffic.
@@ -330,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Stats& stats_;
   Socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer pace_;  // waits for the next message's scheduled start
   Negotiation negotiated_;
   PacketDecoder decoder_;
   std::string out_;

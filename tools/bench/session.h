@@ -2,7 +2,9 @@
 // Boost.Asio io_context. Each session opens a milter connection, negotiates options,
 // reports CONNECT, sends messages (MAIL, RCPT..., and DATA/headers/body/end of message as
 // the milter asked), ABORT after each message, QUIT, and starts over with a new
-// connection until the WorkQueue is drained.
+// connection until the WorkQueue is drained. With pacing (--rate) a session waits until
+// each message it claims is due before beginning it: before connecting, for the first
+// message of a connection, and on the open connection for the others.
 //
 // Like Postfix, a session buffers what it writes and sends it only when it waits for a
 // reply (macros, the command and a preceding ABORT travel in one write), and does not set
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "tools/bench/pacing.h"
 #include "tools/bench/stats.h"
 #include "tools/bench/workload.h"
 
@@ -30,6 +33,7 @@ struct SessionConfig {
   std::uint32_t actions_offer = 0;           // SMFIF_* actions offered in OPTNEG
   std::chrono::milliseconds timeout{10000};  // per reply
   WorkloadOptions workload;
+  Pacing pacing;  // when each message is due (--rate), and the start of the run
 };
 
 // Starts one session on io. config, queue and stats must outlive io.run().

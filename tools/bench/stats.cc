@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "tools/bench/pacing.h"
+
 namespace floodgate::bench {
 namespace {
 
@@ -20,6 +22,9 @@ constexpr ReplyKind kKinds[] = {
 
 double PerSecond(std::uint64_t n, double seconds) { return seconds > 0 ? n / seconds : 0.0; }
 double Micros(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+double Achieved(const Stats& s) {
+  return AchievedRate(s.starts, std::chrono::nanoseconds(s.last_start_ns));
+}
 
 template <class... Args>
 void Appendf(std::string& out, const char* fmt, Args... args) {
@@ -77,6 +82,12 @@ void Stats::Merge(const Stats& o) {
   protocol_errors += o.protocol_errors;
   timeouts += o.timeouts;
   if (o.negotiated.version != 0) negotiated = o.negotiated;
+  starts += o.starts;
+  start_lag_ns.Merge(o.start_lag_ns);
+  if (o.last_start_ns >= last_start_ns) {
+    last_start_ns = o.last_start_ns;
+    last_start_lag_ns = o.last_start_lag_ns;
+  }
 }
 
 std::string DescribeProtocol(std::uint32_t p) {
@@ -132,6 +143,14 @@ std::string FormatText(const Stats& s, const RunInfo& run) {
           static_cast<unsigned long long>(s.messages_failed));
   Appendf(out, "rcpt decisions   %llu, %.1f/s\n", static_cast<unsigned long long>(rcpts),
           PerSecond(rcpts, run.seconds));
+  if (run.offered_rate > 0) {
+    const Histogram& lag = s.start_lag_ns;
+    Appendf(out,
+            "pacing           offered %.1f messages/s, achieved %.1f/s; start lag p50 %.1f us, "
+            "p99 %.1f us, max %.1f us, last message %.1f us\n",
+            run.offered_rate, Achieved(s), Micros(lag.Percentile(0.50)),
+            Micros(lag.Percentile(0.99)), Micros(lag.max()), Micros(s.last_start_lag_ns));
+  }
   Appendf(out, "connections      %llu\n", static_cast<unsigned long long>(s.connections));
   Appendf(out, "errors           %llu (connect %llu, io %llu, protocol %llu, timeout %llu)\n\n",
           static_cast<unsigned long long>(s.errors()),
@@ -183,6 +202,13 @@ std::string FormatJson(const Stats& s, const RunInfo& run) {
           static_cast<ull>(s.messages_failed));
   Appendf(out, "\"rcpt_decisions\":%llu,\"rcpt_decisions_per_s\":%.1f,\"connections\":%llu,",
           static_cast<ull>(rcpts), PerSecond(rcpts, run.seconds), static_cast<ull>(s.connections));
+  const Histogram& lag = s.start_lag_ns;
+  Appendf(out,
+          "\"offered_rate\":%.1f,\"achieved_rate\":%.1f,\"schedule_lag\":{\"count\":%llu,"
+          "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"last_us\":%.1f},",
+          run.offered_rate, Achieved(s), static_cast<ull>(lag.count()),
+          Micros(lag.Percentile(0.50)), Micros(lag.Percentile(0.99)), Micros(lag.Percentile(0.999)),
+          Micros(lag.max()), Micros(s.last_start_lag_ns));
   Appendf(out, "\"errors\":{\"connect\":%llu,\"io\":%llu,\"protocol\":%llu,\"timeout\":%llu},",
           static_cast<ull>(s.connect_errors), static_cast<ull>(s.io_errors),
           static_cast<ull>(s.protocol_errors), static_cast<ull>(s.timeouts));

@@ -35,6 +35,24 @@ struct Stats {
   std::uint64_t timeouts = 0;            // no reply within the timeout
   Negotiation negotiated;                // what the milter answered to OPTNEG (last seen)
 
+  // When messages began (for a paced run: after waiting until they were due).
+  std::uint64_t starts = 0;             // messages begun
+  std::uint64_t last_start_ns = 0;      // the latest start, from the start of the run
+  std::uint64_t last_start_lag_ns = 0;  // how late that message was against its schedule
+  Histogram start_lag_ns;               // paced runs: how late each message began
+
+  // A message began offset_ns after the start of the run, lag_ns after it was due
+  // (lag_ns < 0: the run is not paced).
+  void NoteStart(std::uint64_t offset_ns, std::int64_t lag_ns) {
+    ++starts;
+    const std::uint64_t lag = lag_ns > 0 ? static_cast<std::uint64_t>(lag_ns) : 0;
+    if (lag_ns >= 0) start_lag_ns.Record(lag);
+    if (offset_ns >= last_start_ns) {
+      last_start_ns = offset_ns;
+      last_start_lag_ns = lag;
+    }
+  }
+
   void Record(Stage stage, ReplyKind kind, std::uint64_t ns) {
     latency_ns[static_cast<int>(stage)].Record(ns);
     ++replies[static_cast<int>(stage)][static_cast<int>(kind)];
@@ -54,7 +72,8 @@ struct RunInfo {
   int rcpts = 0;
   int messages_per_connection = 0;
   std::uint64_t accounts = 0;
-  double seconds = 0;  // wall-clock time of the whole run
+  double seconds = 0;       // wall-clock time of the whole run
+  double offered_rate = 0;  // --rate: messages per second offered (0: closed loop)
 };
 
 std::string FormatText(const Stats& s, const RunInfo& run);
