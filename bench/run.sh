@@ -7,10 +7,14 @@
 # alike), and prints the median decisions/s of each and their ratio. Each round has a
 # throughput run (--sessions) and a single-session run (latency without queueing:
 # Postfix does not set TCP_NODELAY, so a stall shows up there first).
+# Then the half-load phase: floodgate-bench --rate at half of null-milter's median
+# decisions/s (--sessions sessions), open loop, against null-milter and floodgate in turn,
+# --rounds times, printing RCPT latency p50/p99/p99.9 of each and whether floodgate's p99
+# is under 2 ms (the issue 4 target "p99 RCPT latency < 2 ms at half load").
 #
 # Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R] [--rounds K]
 #                     [--accounts A] [--store memory|redis] [--keep DIR] [-- BENCH-ARGS...]
-# Everything after "--" goes to both floodgate-bench runs unchanged. Ports come from the
+# Everything after "--" goes to every floodgate-bench run unchanged. Ports come from the
 # environment: NULL_PORT (18898), FG_PORT (18899), REDIS_PORT (18379).
 # With --store redis it also prints Redis commands per message (INFO commandstats over the
 # floodgate runs) and then runs bench/redis-ceiling.sh on the same redis-server
@@ -43,7 +47,7 @@ while [[ $# -gt 0 ]]; do
     --store) store="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,6 +102,13 @@ run_bench() {  # name, port, round
   "$bench" --socket "inet:$2@127.0.0.1" --sessions 1 --messages "$single" \
     --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1-single.$3.json" ||
     echo "run.sh: $1: single-session floodgate-bench reported errors" >&2
+}
+
+run_half() {  # name, port, round, messages/s
+  "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
+    --rcpts "$rcpts" --accounts "$accounts" --rate "$4" --json "${extra[@]}" \
+    >"$work/$1-half.$3.json" ||
+    echo "run.sh: $1: half-load floodgate-bench reported errors (see $work/$1-half.$3.json)" >&2
 }
 
 # A limit no benchmark reaches, so every RCPT is a full check-and-charge that passes.
@@ -196,5 +207,68 @@ print(f"Redis commands over the floodgate runs ({msgs} messages, {rcpts} recipie
       ", ".join(f"{c} {n} ({n / msgs:.2f}/message)" for c, n in sorted(calls.items())
                 if c not in ("config", "info")))
 EOF
+fi
+
+# Half load: half of null-milter's median decisions/s with --sessions sessions (the
+# ceiling), offered open loop to both milters; --rate counts messages, so divide by rcpts.
+half_rate="$(python3 - "$work" "$rounds" "$rcpts" <<'EOF'
+import json, sys
+work, rounds, rcpts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rates = sorted(json.load(open(f"{work}/null.{k}.json"))["rcpt_decisions_per_s"]
+               for k in range(1, rounds + 1))
+print(f"{rates[(len(rates) - 1) // 2] / 2 / rcpts:.1f}")
+EOF
+)"
+if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)" "$half_rate"; then
+  for round in $(seq 1 "$rounds"); do
+    echo "half load, round $round/$rounds: $half_rate messages/s to null-milter, floodgate/$store" >&2
+    run_half null "$null_port" "$round" "$half_rate"
+    run_half floodgate "$fg_port" "$round" "$half_rate"
+  done
+  python3 - "$work" "$store" "$sessions" "$rounds" "$half_rate" "$rcpts" <<'EOF'
+import json, sys
+work, store, sessions, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+rate, rcpts = float(sys.argv[5]), int(sys.argv[6])
+print()
+print(f"half load: {rate * rcpts:.0f} rcpt/s offered ({rate:.1f} messages/s, half of "
+      f"null-milter's median with {sessions} sessions), open loop, {rounds} round(s); "
+      f"the round with the median rcpt p99 of each target")
+print(f"{'target':<18} {'offered/s':>9} {'achieved':>9} {'rcpt p50 us':>11} {'p99':>8} "
+      f"{'p99.9':>8} {'max':>8} {'(p99 min..max)':>16} {'lag p99':>8} {'errors':>6}")
+verdict = None
+for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate")):
+    runs = []
+    for k in range(1, rounds + 1):
+        with open(f"{work}/{name}-half.{k}.json") as f:
+            runs.append(json.load(f))
+    runs.sort(key=lambda r: r["stages"].get("rcpt", {}).get("p99_us", 0))
+    r = runs[(len(runs) - 1) // 2]
+    rc = r["stages"].get("rcpt", {})
+    p99s = [x["stages"].get("rcpt", {}).get("p99_us", 0) for x in runs]
+    spread = f"{min(p99s):.0f}..{max(p99s):.0f}"
+    errors = sum(r["errors"].values())
+    kept_up = r["achieved_rate"] >= 0.95 * r["offered_rate"]
+    print(f"{label:<18} {r['offered_rate']:>9.1f} {r['achieved_rate']:>9.1f} "
+          f"{rc.get('p50_us', 0):>11.1f} {rc.get('p99_us', 0):>8.1f} {rc.get('p999_us', 0):>8.1f} "
+          f"{rc.get('max_us', 0):>8.1f} {spread:>16} {r['schedule_lag']['p99_us']:>8.1f} "
+          f"{errors:>6}")
+    if not kept_up:
+        print(f"  {label} fell behind schedule: achieved {r['achieved_rate']:.1f} of "
+              f"{r['offered_rate']:.1f} messages/s offered (last message "
+              f"{r['schedule_lag']['last_us'] / 1000:.1f} ms late)")
+    if name == "floodgate":
+        verdict = (rc.get("p99_us", 0), errors, kept_up)
+p99, errors, kept_up = verdict
+met = p99 < 2000 and errors == 0 and kept_up
+print(f"floodgate/{store} p99 RCPT latency at half load: {p99 / 1000:.2f} ms "
+      f"{'<' if p99 < 2000 else '>='} 2 ms: target {'met' if met else 'NOT met'}"
+      + ("" if errors == 0 else f" ({errors} errors)")
+      + ("" if kept_up else " (fell behind schedule, so this was not half load)"))
+EOF
+else
+  echo "run.sh: null-milter made no decisions; half-load phase skipped" >&2
+fi
+
+if [[ "$store" == redis ]]; then
   "$here/redis-ceiling.sh" --build "$build" --port "$redis_port"
 fi
