@@ -90,6 +90,12 @@ Result<CheckOutcome> Decode(const RedisReply& reply, const std::vector<LimitChec
   return out;
 }
 
+// Append(): push, trim and refresh the TTL of a capped list.
+constexpr const char* kAppendLua =
+    "redis.call('LPUSH', KEYS[1], ARGV[1]) "
+    "redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
+
 }  // namespace
 
 Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int timeout_ms) {
@@ -101,32 +107,30 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int
 }
 
 RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout)
-    : timeout_(timeout), conn_(std::move(url)), sha_(ScriptSha1(kCheckLua)) {}
+    : timeout_(timeout),
+      conn_(std::move(url)),
+      check_{kCheckLua, ScriptSha1(kCheckLua)},
+      append_{kAppendLua, ScriptSha1(kAppendLua)} {}
 
-std::string RedisStore::sha() const {
-  std::lock_guard lock(mu_);
-  return sha_;
+Result<RedisReply> RedisStore::RunScript(const LuaScript& script,
+                                         const std::vector<std::string>& argv, Deadline deadline) {
+  Result<RedisReply> reply = conn_.Execute(argv, deadline);
+  if (reply.ok() && reply->is_error() && reply->str.starts_with("NOSCRIPT")) {
+    // The script cache is empty (restart, SCRIPT FLUSH, failover): load it, retry once.
+    Result<RedisReply> load = conn_.Execute({"SCRIPT", "LOAD", script.text}, deadline);
+    if (!load.ok()) return load.error();
+    if (load->type != RedisReply::Type::kString || load->str != script.sha) {
+      return Error(ErrorKind::kUnavailable, "redis: SCRIPT LOAD failed: " + load->str);
+    }
+    reply = conn_.Execute(argv, deadline);
+  }
+  return reply;
 }
 
 Result<CheckOutcome> RedisStore::Check(const std::vector<LimitCheck>& checks) {
   if (checks.empty()) return CheckOutcome{};
   const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
-  std::vector<std::string> argv = EvalshaArgv(sha(), checks);
-  Result<RedisReply> reply = conn_.Execute(argv, deadline);
-  if (reply.ok() && reply->is_error() && reply->str.starts_with("NOSCRIPT")) {
-    // The script cache is empty (restart, SCRIPT FLUSH, failover): load it, retry once.
-    Result<RedisReply> load = conn_.Execute({"SCRIPT", "LOAD", kCheckLua}, deadline);
-    if (!load.ok()) return load.error();
-    if (load->type != RedisReply::Type::kString) {
-      return Error(ErrorKind::kUnavailable, "redis: SCRIPT LOAD failed: " + load->str);
-    }
-    {
-      std::lock_guard lock(mu_);
-      sha_ = load->str;
-    }
-    argv[1] = load->str;
-    reply = conn_.Execute(argv, deadline);
-  }
+  Result<RedisReply> reply = RunScript(check_, EvalshaArgv(check_.sha, checks), deadline);
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
   return Decode(*reply, checks);
@@ -142,15 +146,13 @@ Status RedisStore::Reset(const std::string& key) {
 Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
                           Micros ttl_us) {
   // Atomic in one round trip; a list that may keep nothing is simply gone.
-  static constexpr const char* kAppendLua =
-      "redis.call('LPUSH', KEYS[1], ARGV[1]) "
-      "redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1) "
-      "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
   Result<RedisReply> reply =
       max_len == 0 || ttl_us <= 0
           ? Command({"DEL", key})
-          : Command({"EVAL", kAppendLua, "1", key, value, std::to_string(max_len),
-                     std::to_string((ttl_us + 999) / 1000)});
+          : RunScript(append_,
+                      {"EVALSHA", append_.sha, "1", key, value, std::to_string(max_len),
+                       std::to_string((ttl_us + 999) / 1000)},
+                      std::chrono::steady_clock::now() + timeout_);
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
   return OkStatus();

@@ -1,8 +1,9 @@
 // RedisStore: the CounterStore shared by every floodgate host, kept in Redis.
 //
 // Check() is one EVALSHA of store/check.lua (compiled in), which applies the whole
-// contract of counter_store.h atomically with Redis' own clock; if Redis answers NOSCRIPT
-// (restart, SCRIPT FLUSH, failover) the script is loaded and the call retried once. Every
+// contract of counter_store.h atomically with Redis' own clock; Append() is one EVALSHA
+// of a small list script. If Redis answers NOSCRIPT (restart, SCRIPT FLUSH, failover) the
+// script is loaded and the call retried once. Every
 // call has a deadline of timeout_ms in total; the connection is opened lazily, so a store
 // can be opened while Redis is down (calls then fail with kUnavailable / kTimeout).
 //
@@ -11,13 +12,12 @@
 //                         n<period_us> refused units since; PEXPIREs when all is past
 //   <lock_key>            string: the lock reason, with a TTL ("SET k admin PX ms" locks)
 //   <lock_key>:networks   sorted set: client network -> last seen (us)
-//   Append()'s lists      LPUSH + LTRIM + PEXPIRE in one small EVAL
+//   Append()'s lists      LPUSH + LTRIM + PEXPIRE in one small script
 // Thread-safety: all methods may be called from any number of threads at once.
 #pragma once
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -54,13 +54,21 @@ class RedisStore final : public CounterStore {
   static std::string NetworksKey(const std::string& lock_key) { return lock_key + ":networks"; }
 
  private:
+  // A Lua script and its SHA1, which is how EVALSHA names it (Redis hashes the same text).
+  struct LuaScript {
+    const char* text;
+    std::string sha;
+  };
+
   RedisStore(RedisUrl url, std::chrono::milliseconds timeout);
-  std::string sha() const;
+  // Runs argv ("EVALSHA", script.sha, ...); on NOSCRIPT loads the script and retries once.
+  Result<RedisReply> RunScript(const LuaScript& script, const std::vector<std::string>& argv,
+                               Deadline deadline);
 
   std::chrono::milliseconds timeout_;
   RedisConnection conn_;
-  mutable std::mutex mu_;
-  std::string sha_;  // of the loaded script; guarded by mu_
+  const LuaScript check_;
+  const LuaScript append_;
 };
 
 }  // namespace floodgate::store
