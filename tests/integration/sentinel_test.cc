@@ -97,6 +97,15 @@ class SentinelTest : public ::testing::Test {
         },
         std::chrono::seconds(10)))
         << "replica never synced";
+    // ... and the master counts it as a good replica, or writes meet NOREPLICAS (the
+    // master puts a replica online only at its first ACK after the sync).
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto info = master_->RedisCli({"INFO", "replication"});
+          return info.ok() && info->find("min_slaves_good_slaves:1") != std::string::npos;
+        },
+        std::chrono::seconds(10)))
+        << "the master never counted the replica as good";
     for (const auto& s : sentinels_) {
       ASSERT_TRUE(WaitFor(
           [&] {
