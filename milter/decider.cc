@@ -19,8 +19,8 @@ constexpr Micros kQueueIdsTtl = 6 * 86'400'000'000LL;
 class Stopwatch {
  public:
   Micros Elapsed() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now() - start_)
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start_)
         .count();
   }
 
@@ -38,14 +38,11 @@ policy::Verdict Decider::Decide(const policy::Config& config, const policy::Fact
                                 const policy::Event& event) {
   const policy::Plan plan = policy::MakePlan(config, facts, event);
   if (plan.checks.empty()) return {};
-  const std::string client =
-      facts.client ? policy::Network::Of(*facts.client, facts.client->bits()).ToString() : "";
-
   Result<CheckOutcome> outcome = PrimaryCheck(plan.checks);
-  if (!outcome.ok()) return OnStoreError(config, plan, outcome.error(), client);
+  if (!outcome.ok()) return OnStoreError(config, plan, outcome.error(), facts.client);
   MarkUp();
   metrics_.CountDecisions(plan, *outcome);
-  policy::Verdict verdict = policy::Interpret(plan, *outcome, client);
+  policy::Verdict verdict = policy::Interpret(plan, *outcome, facts.client);
   for (const policy::Alert& a : verdict.alerts) Emit(config, a);
   return verdict;
 }
@@ -89,7 +86,8 @@ void Decider::MarkUp() {
 }
 
 policy::Verdict Decider::OnStoreError(const policy::Config& config, const policy::Plan& plan,
-                                      const Error& error, const std::string& client) {
+                                      const Error& error,
+                                      const std::optional<policy::Address>& client) {
   const policy::OnError on_error = config.store.on_error;
   if (!store_down_.exchange(true)) {
     alerts_.Emit({"store_down",

@@ -44,7 +44,7 @@ class Decider {
 
  private:
   policy::Verdict OnStoreError(const policy::Config& config, const policy::Plan& plan,
-                               const Error& error, const std::string& client);
+                               const Error& error, const std::optional<policy::Address>& client);
   void MarkUp();
   // The primary store's calls, timed and their errors counted.
   Result<CheckOutcome> PrimaryCheck(const std::vector<LimitCheck>& checks);

@@ -64,8 +64,12 @@ Reply LockedReply(SubjectKind kind) {
           fmt::format("{} locked for sending, contact your administrator", Scope(kind))};
 }
 
-Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::string& client) {
+Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
+                  const std::optional<Address>& client) {
   Verdict v;
+  const auto add_client = [&](Alert& a) {
+    if (client) a.fields.emplace_back("client", Network::Of(*client, client->bits()).ToString());
+  };
   // A lock outranks every rate refusal: the reply says "locked", whatever else refused.
   for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
     const PlannedLimit& p = plan.limits[i];
@@ -81,7 +85,7 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::stri
     a.fields = {{"subject", p.subject}, {"reason", lo.lock_reason}, {"limit", p.limit->name}};
     if (lo.refused_units > 0) a.fields.emplace_back("refused", std::to_string(lo.refused_units));
     a.fields.emplace_back("ttl", PeriodText(p.limit->lock_ttl_s));
-    if (!client.empty()) a.fields.emplace_back("client", client);
+    add_client(a);
     v.alerts.push_back(std::move(a));
   }
   for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
@@ -101,7 +105,7 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::stri
                   {"window", PeriodText(p.rates[j].period_s)},
                   {"count", std::to_string(p.rates[j].amount)},
                   {"action", ToString(p.action)}};
-      if (!client.empty()) a.fields.emplace_back("client", client);
+      add_client(a);
       v.alerts.push_back(std::move(a));
     }
   }

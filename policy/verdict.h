@@ -4,11 +4,13 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "floodgate/counter_store.h"
+#include "policy/network.h"
 #include "policy/planner.h"
 
 namespace floodgate::policy {
@@ -33,8 +35,10 @@ struct Verdict {
   std::vector<Alert> alerts;
 };
 
-// `client` is the client address for alert lines ("" when unknown).
-Verdict Interpret(const Plan& plan, const CheckOutcome& outcome, const std::string& client);
+// `client` is the client address for alert lines (none when unknown); it is formatted
+// only when an alert is made, which is rare, not on every decision.
+Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
+                  const std::optional<Address>& client);
 
 // The reply for a refusal by `action` of `limit` on a subject of `kind`.
 Reply RefusalReply(const Limit& limit, Action action);

@@ -42,7 +42,8 @@ class VerdictTest : public ::testing::Test {
 };
 
 TEST_F(VerdictTest, TempfailUsesTheSpecReply) {
-  const Verdict v = Interpret(OnePlan(Action::kTempfail), Refused(false), "203.0.113.9");
+  const Verdict v =
+      Interpret(OnePlan(Action::kTempfail), Refused(false), Address::Parse("203.0.113.9"));
   EXPECT_EQ(v.disposition, Disposition::kTempfail);
   EXPECT_EQ(v.reply.code, "451");
   EXPECT_EQ(v.reply.xcode, "4.7.28");
@@ -51,14 +52,15 @@ TEST_F(VerdictTest, TempfailUsesTheSpecReply) {
 }
 
 TEST_F(VerdictTest, RejectUses550) {
-  const Verdict v = Interpret(OnePlan(Action::kReject), Refused(false), "");
+  const Verdict v = Interpret(OnePlan(Action::kReject), Refused(false), std::nullopt);
   EXPECT_EQ(v.disposition, Disposition::kReject);
   EXPECT_EQ(v.reply.code, "550");
   EXPECT_EQ(v.reply.xcode, "5.7.1");
 }
 
 TEST_F(VerdictTest, MonitorPassesAndAlertsOnTheFirstRefusal) {
-  const Verdict v = Interpret(OnePlan(Action::kMonitor), Refused(true), "203.0.113.9");
+  const Verdict v =
+      Interpret(OnePlan(Action::kMonitor), Refused(true), Address::Parse("203.0.113.9"));
   EXPECT_EQ(v.disposition, Disposition::kContinue);
   ASSERT_EQ(v.alerts.size(), 1u);
   EXPECT_EQ(v.alerts[0].event, "limit_exceeded");
@@ -74,7 +76,7 @@ TEST_F(VerdictTest, MonitorPassesAndAlertsOnTheFirstRefusal) {
 
 TEST_F(VerdictTest, CustomReplyTextIsMadeSafe) {
   limit_.reply = "100% full\r\nMAIL FROM:<x>";
-  const Verdict v = Interpret(OnePlan(Action::kTempfail), Refused(false), "");
+  const Verdict v = Interpret(OnePlan(Action::kTempfail), Refused(false), std::nullopt);
   EXPECT_EQ(v.reply.text.find('\r'), std::string::npos);
   EXPECT_EQ(v.reply.text.find('\n'), std::string::npos);
   EXPECT_NE(v.reply.text.find("100%% full"), std::string::npos);
@@ -113,7 +115,7 @@ TEST(VerdictLockTest, ALockRejectsWithTheLockedReplyAndAlertsOnce) {
   lo.lock_reason = "burst";
   lo.refused_units = 1000;
   o.limits = {lo};
-  Verdict v = Interpret(plan, o, "203.0.113.9");
+  Verdict v = Interpret(plan, o, Address::Parse("203.0.113.9"));
   EXPECT_EQ(v.disposition, Disposition::kReject);
   EXPECT_EQ(v.reply.code, "550");
   EXPECT_EQ(v.reply.xcode, "5.7.1");
@@ -121,7 +123,7 @@ TEST(VerdictLockTest, ALockRejectsWithTheLockedReplyAndAlertsOnce) {
   ASSERT_EQ(v.alerts.size(), 1u);
   EXPECT_EQ(v.alerts[0].event, "locked");
   o.limits[0].newly_locked = false;
-  v = Interpret(plan, o, "203.0.113.9");
+  v = Interpret(plan, o, Address::Parse("203.0.113.9"));
   EXPECT_EQ(v.reply.code, "550");
   EXPECT_TRUE(v.alerts.empty());
 }
