@@ -59,10 +59,9 @@ class RedisConnection::Impl {
     thread_.join();
   }
 
-  Result<RedisReply> Execute(const std::vector<std::string>& argv, Deadline deadline) {
+  Result<RedisReply> Execute(std::string wire, Deadline deadline) {
     auto req = std::make_unique<Request>();
-    req->wire = EncodeCommand(argv);
-    if (req->wire.empty()) return Error(ErrorKind::kInternal, "redis: cannot encode command");
+    req->wire = std::move(wire);
     req->deadline = deadline;
     std::future<Result<RedisReply>> reply = req->promise.get_future();
     asio::post(io_, [this, r = std::move(req)]() mutable { OnSubmit(std::move(r)); });
@@ -347,7 +346,11 @@ RedisConnection::~RedisConnection() = default;
 
 Result<RedisReply> RedisConnection::Execute(const std::vector<std::string>& argv,
                                             Deadline deadline) {
-  return impl_->Execute(argv, deadline);
+  return impl_->Execute(EncodeCommand(argv), deadline);
+}
+
+Result<RedisReply> RedisConnection::ExecuteEncoded(std::string wire, Deadline deadline) {
+  return impl_->Execute(std::move(wire), deadline);
 }
 
 }  // namespace floodgate::store

@@ -77,6 +77,9 @@ class RedisConnection {
   // successful RedisReply with type kError; transport failures are Errors (kUnavailable,
   // kTimeout).
   Result<RedisReply> Execute(const std::vector<std::string>& argv, Deadline deadline);
+  // The same for a command already encoded (CommandWriter): the hot path builds its
+  // command straight into RESP.
+  Result<RedisReply> ExecuteEncoded(std::string wire, Deadline deadline);
 
  private:
   class Impl;

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "floodgate/result.h"
@@ -24,8 +26,8 @@ struct RedisReply {
   bool is_error() const { return type == Type::kError; }
 };
 
-// Incremental RESP parser (a hiredis redisReader): bytes in as they arrive, whole replies
-// out. Thread-safety: none.
+// Incremental RESP parser (a hiredis redisReader that builds RedisReply values in place):
+// bytes in as they arrive, whole replies out. Thread-safety: none.
 class ReplyReader {
  public:
   ReplyReader();
@@ -42,7 +44,21 @@ class ReplyReader {
   void* reader_;  // redisReader*
 };
 
-// Encodes argv as one RESP command (binary-safe bulk strings).
+// Writes one RESP command (an array of binary-safe bulk strings) argument by argument,
+// without an argv of strings first. `argc` must be the number of Arg() calls that follow.
+class CommandWriter {
+ public:
+  explicit CommandWriter(std::size_t argc, std::size_t reserve = 256);
+  CommandWriter& Arg(std::string_view arg);
+  CommandWriter& Arg(std::int64_t n);  // as decimal text, as Redis expects numbers
+  std::string Take();                  // the command; the writer is spent
+
+ private:
+  std::string wire_;
+  std::size_t left_;
+};
+
+// Encodes argv as one RESP command.
 std::string EncodeCommand(const std::vector<std::string>& argv);
 
 }  // namespace floodgate::store

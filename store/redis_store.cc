@@ -20,35 +20,39 @@ std::string ScriptSha1(const char* script) {
   return std::string(hex, 40);
 }
 
-std::vector<std::string> EvalshaArgv(const std::string& sha,
-                                     const std::vector<LimitCheck>& checks) {
-  std::vector<std::string> keys;
-  std::vector<std::string> args = {std::to_string(checks.size())};
+// The EVALSHA of check.lua for `checks`, written straight into RESP (see check.lua for
+// the layout of KEYS and ARGV).
+std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>& checks) {
+  constexpr std::size_t kArgsPerCheck = 9, kArgsPerWindow = 4;
+  std::size_t keys = 0, args = 1;
   for (const LimitCheck& c : checks) {
-    const bool has_lock = !c.lock_key.empty();
-    keys.push_back(c.key);
-    if (has_lock) {
-      keys.push_back(c.lock_key);
-      keys.push_back(RedisStore::NetworksKey(c.lock_key));
-    }
-    for (auto v : {c.cost, std::int64_t{c.strict}, std::int64_t{c.advisory}, std::int64_t{has_lock},
-                   static_cast<std::int64_t>(c.windows.size()), c.lock_ttl_us, c.max_networks,
-                   c.networks_window_us}) {
-      args.push_back(std::to_string(v));
-    }
-    args.push_back(c.network);
-    for (const WindowSpec& w : c.windows) {
-      for (auto v : {w.period_us, w.emission_us, w.tolerance_us, w.lock_threshold}) {
-        args.push_back(std::to_string(v));
-      }
+    keys += c.lock_key.empty() ? 1 : 3;
+    args += kArgsPerCheck + kArgsPerWindow * c.windows.size();
+  }
+  CommandWriter w(3 + keys + args, 64 * (keys + args));
+  w.Arg("EVALSHA").Arg(sha).Arg(static_cast<std::int64_t>(keys));
+  for (const LimitCheck& c : checks) {
+    w.Arg(c.key);
+    if (!c.lock_key.empty()) {
+      w.Arg(c.lock_key).Arg(RedisStore::NetworksKey(c.lock_key));
     }
   }
-  std::vector<std::string> argv = {"EVALSHA", sha, std::to_string(keys.size())};
-  argv.insert(argv.end(), std::make_move_iterator(keys.begin()),
-              std::make_move_iterator(keys.end()));
-  argv.insert(argv.end(), std::make_move_iterator(args.begin()),
-              std::make_move_iterator(args.end()));
-  return argv;
+  w.Arg(static_cast<std::int64_t>(checks.size()));
+  for (const LimitCheck& c : checks) {
+    w.Arg(c.cost)
+        .Arg(std::int64_t{c.strict})
+        .Arg(std::int64_t{c.advisory})
+        .Arg(std::int64_t{!c.lock_key.empty()})
+        .Arg(static_cast<std::int64_t>(c.windows.size()))
+        .Arg(c.lock_ttl_us)
+        .Arg(c.max_networks)
+        .Arg(c.networks_window_us)
+        .Arg(c.network);
+    for (const WindowSpec& win : c.windows) {
+      w.Arg(win.period_us).Arg(win.emission_us).Arg(win.tolerance_us).Arg(win.lock_threshold);
+    }
+  }
+  return w.Take();
 }
 
 // Reads the script's flat reply (see check.lua) back into a CheckOutcome.
@@ -112,9 +116,9 @@ RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout)
       check_{kCheckLua, ScriptSha1(kCheckLua)},
       append_{kAppendLua, ScriptSha1(kAppendLua)} {}
 
-Result<RedisReply> RedisStore::RunScript(const LuaScript& script,
-                                         const std::vector<std::string>& argv, Deadline deadline) {
-  Result<RedisReply> reply = conn_.Execute(argv, deadline);
+Result<RedisReply> RedisStore::RunScript(const LuaScript& script, const std::string& command,
+                                         Deadline deadline) {
+  Result<RedisReply> reply = conn_.ExecuteEncoded(command, deadline);
   if (reply.ok() && reply->is_error() && reply->str.starts_with("NOSCRIPT")) {
     // The script cache is empty (restart, SCRIPT FLUSH, failover): load it, retry once.
     Result<RedisReply> load = conn_.Execute({"SCRIPT", "LOAD", script.text}, deadline);
@@ -122,7 +126,7 @@ Result<RedisReply> RedisStore::RunScript(const LuaScript& script,
     if (load->type != RedisReply::Type::kString || load->str != script.sha) {
       return Error(ErrorKind::kUnavailable, "redis: SCRIPT LOAD failed: " + load->str);
     }
-    reply = conn_.Execute(argv, deadline);
+    reply = conn_.ExecuteEncoded(command, deadline);
   }
   return reply;
 }
@@ -130,7 +134,7 @@ Result<RedisReply> RedisStore::RunScript(const LuaScript& script,
 Result<CheckOutcome> RedisStore::Check(const std::vector<LimitCheck>& checks) {
   if (checks.empty()) return CheckOutcome{};
   const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
-  Result<RedisReply> reply = RunScript(check_, EvalshaArgv(check_.sha, checks), deadline);
+  Result<RedisReply> reply = RunScript(check_, EvalshaCommand(check_.sha, checks), deadline);
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
   return Decode(*reply, checks);
@@ -146,13 +150,19 @@ Status RedisStore::Reset(const std::string& key) {
 Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
                           Micros ttl_us) {
   // Atomic in one round trip; a list that may keep nothing is simply gone.
-  Result<RedisReply> reply =
-      max_len == 0 || ttl_us <= 0
-          ? Command({"DEL", key})
-          : RunScript(append_,
-                      {"EVALSHA", append_.sha, "1", key, value, std::to_string(max_len),
-                       std::to_string((ttl_us + 999) / 1000)},
-                      std::chrono::steady_clock::now() + timeout_);
+  Result<RedisReply> reply = max_len == 0 || ttl_us <= 0
+                                 ? Command({"DEL", key})
+                                 : RunScript(append_,
+                                             CommandWriter(7)
+                                                 .Arg("EVALSHA")
+                                                 .Arg(append_.sha)
+                                                 .Arg("1")
+                                                 .Arg(key)
+                                                 .Arg(value)
+                                                 .Arg(static_cast<std::int64_t>(max_len))
+                                                 .Arg((ttl_us + 999) / 1000)
+                                                 .Take(),
+                                             std::chrono::steady_clock::now() + timeout_);
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
   return OkStatus();

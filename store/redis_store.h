@@ -61,8 +61,9 @@ class RedisStore final : public CounterStore {
   };
 
   RedisStore(RedisUrl url, std::chrono::milliseconds timeout);
-  // Runs argv ("EVALSHA", script.sha, ...); on NOSCRIPT loads the script and retries once.
-  Result<RedisReply> RunScript(const LuaScript& script, const std::vector<std::string>& argv,
+  // Runs `command` (an encoded EVALSHA of script.sha); on NOSCRIPT loads the script and
+  // retries once.
+  Result<RedisReply> RunScript(const LuaScript& script, const std::string& command,
                                Deadline deadline);
 
   std::chrono::milliseconds timeout_;
