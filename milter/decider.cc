@@ -51,7 +51,7 @@ void Decider::Emit(const policy::Config& config, const policy::Alert& alert) {
   alerts_.Emit(alert);
   const std::string line = fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {}", fmt::gmtime(std::time(nullptr)),
                                        policy::FormatAlert(alert));
-  (void)PrimaryAppend(config.store.key_prefix + "events", line, kEventsKept, kEventsTtl);
+  PrimaryAppend(config.store.key_prefix + "events", line, kEventsKept, kEventsTtl);
 }
 
 void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& facts,
@@ -59,7 +59,7 @@ void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& f
   if (facts.account.empty() || queue_id.empty()) return;
   const std::string key =
       policy::QueueKey(config.store.key_prefix, policy::SubjectKind::kAccount, facts.account);
-  (void)PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
+  PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
 }
 
 Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks) {
@@ -70,13 +70,13 @@ Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks
   return outcome;
 }
 
-Status Decider::PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
-                              Micros ttl_us) {
-  const Stopwatch watch;
-  Status status = primary_->Append(key, value, max_len, ttl_us);
-  metrics_.ObserveStore(StoreOp::kAppend, watch.Elapsed());
-  if (!status.ok()) metrics_.CountStoreError(status.error().kind());
-  return status;
+void Decider::PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
+                            Micros ttl_us) {
+  primary_->AppendInBackground(key, value, max_len, ttl_us,
+                               [this, watch = Stopwatch()](const Status& status) {
+                                 metrics_.ObserveStore(StoreOp::kAppend, watch.Elapsed());
+                                 if (!status.ok()) metrics_.CountStoreError(status.error().kind());
+                               });
 }
 
 void Decider::MarkUp() {

@@ -31,8 +31,9 @@ class Decider {
                          const policy::Event& event);
 
   // Records the queue id of a message accepted for an authenticated account, so that
-  // `floodgatectl queue` can find it later (postqueue carries no SASL login). Best effort:
-  // a store failure loses the record, never the message.
+  // `floodgatectl queue` can find it later (postqueue carries no SASL login). Best effort
+  // and in the background: the end of message does not wait for the store, and a store
+  // failure loses the record, never the message.
   void RecordQueueId(const policy::Config& config, const policy::Facts& facts,
                      const std::string& queue_id);
 
@@ -48,14 +49,16 @@ class Decider {
   void MarkUp();
   // The primary store's calls, timed and their errors counted.
   Result<CheckOutcome> PrimaryCheck(const std::vector<LimitCheck>& checks);
-  Status PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
-                       Micros ttl_us);
+  // In the background: nobody waits on these records (see AppendInBackground).
+  void PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
+                     Micros ttl_us);
 
+  // First: it must outlive the stores, whose pending background appends count into it.
+  Metrics metrics_;
   std::unique_ptr<CounterStore> primary_;
   std::unique_ptr<CounterStore> fallback_;
   AlertSink& alerts_;
   std::atomic<bool> store_down_{false};
-  Metrics metrics_;
 };
 
 }  // namespace floodgate::milter

@@ -21,7 +21,8 @@ using SteadyClock = std::chrono::steady_clock;
 struct Request {
   std::string wire;
   Deadline deadline;
-  std::promise<Result<RedisReply>> promise;
+  std::promise<Result<RedisReply>> promise;  // for Execute(), unless `done` is set
+  RedisConnection::Callback done;            // for Submit()
   const char* handshake = nullptr;  // "AUTH"/"SELECT"/"ROLE": an error fails the connection
 };
 using RequestPtr = std::unique_ptr<Request>;
@@ -59,6 +60,14 @@ class RedisConnection::Impl {
     thread_.join();
   }
 
+  void Submit(std::string wire, Deadline deadline, Callback done) {
+    auto req = std::make_unique<Request>();
+    req->wire = std::move(wire);
+    req->deadline = deadline;
+    req->done = std::move(done);
+    asio::post(io_, [this, r = std::move(req)]() mutable { OnSubmit(std::move(r)); });
+  }
+
   Result<RedisReply> Execute(std::string wire, Deadline deadline) {
     auto req = std::make_unique<Request>();
     req->wire = std::move(wire);
@@ -75,7 +84,11 @@ class RedisConnection::Impl {
   enum class State { kDisconnected, kConnecting, kConnected };
 
   static void Complete(Request& r, Result<RedisReply> result) {
-    r.promise.set_value(std::move(result));
+    if (r.done) {
+      r.done(std::move(result));
+    } else {
+      r.promise.set_value(std::move(result));
+    }
   }
 
   void OnSubmit(RequestPtr r) {
@@ -351,6 +364,10 @@ Result<RedisReply> RedisConnection::Execute(const std::vector<std::string>& argv
 
 Result<RedisReply> RedisConnection::ExecuteEncoded(std::string wire, Deadline deadline) {
   return impl_->Execute(std::move(wire), deadline);
+}
+
+void RedisConnection::Submit(std::string wire, Deadline deadline, Callback done) {
+  impl_->Submit(std::move(wire), deadline, std::move(done));
 }
 
 }  // namespace floodgate::store

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,11 @@ class RedisConnection {
   // The same for a command already encoded (CommandWriter): the hot path builds its
   // command straight into RESP.
   Result<RedisReply> ExecuteEncoded(std::string wire, Deadline deadline);
+  // Sends an encoded command without waiting: `done` runs on the io thread with what
+  // Execute would have returned. It must not block; it may Submit() again. Pending
+  // callbacks run (with an error) before the destructor returns.
+  using Callback = std::function<void(Result<RedisReply>)>;
+  void Submit(std::string wire, Deadline deadline, Callback done);
 
  private:
   class Impl;

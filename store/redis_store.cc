@@ -112,9 +112,9 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int
 
 RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout)
     : timeout_(timeout),
-      conn_(std::move(url)),
       check_{kCheckLua, ScriptSha1(kCheckLua)},
-      append_{kAppendLua, ScriptSha1(kAppendLua)} {}
+      append_{kAppendLua, ScriptSha1(kAppendLua)},
+      conn_(std::move(url)) {}
 
 Result<RedisReply> RedisStore::RunScript(const LuaScript& script, const std::string& command,
                                          Deadline deadline) {
@@ -147,25 +147,59 @@ Status RedisStore::Reset(const std::string& key) {
   return OkStatus();
 }
 
-Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
-                          Micros ttl_us) {
-  // Atomic in one round trip; a list that may keep nothing is simply gone.
-  Result<RedisReply> reply = max_len == 0 || ttl_us <= 0
-                                 ? Command({"DEL", key})
-                                 : RunScript(append_,
-                                             CommandWriter(7)
-                                                 .Arg("EVALSHA")
-                                                 .Arg(append_.sha)
-                                                 .Arg("1")
-                                                 .Arg(key)
-                                                 .Arg(value)
-                                                 .Arg(static_cast<std::int64_t>(max_len))
-                                                 .Arg((ttl_us + 999) / 1000)
-                                                 .Take(),
-                                             std::chrono::steady_clock::now() + timeout_);
+std::string RedisStore::AppendCommand(bool by_sha, const std::string& key, const std::string& value,
+                                      std::size_t max_len, Micros ttl_us) const {
+  return CommandWriter(7)
+      .Arg(by_sha ? "EVALSHA" : "EVAL")
+      .Arg(by_sha ? std::string_view(append_.sha) : std::string_view(append_.text))
+      .Arg("1")
+      .Arg(key)
+      .Arg(value)
+      .Arg(static_cast<std::int64_t>(max_len))
+      .Arg((ttl_us + 999) / 1000)
+      .Take();
+}
+
+namespace {
+Status ToStatus(const Result<RedisReply>& reply) {
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
   return OkStatus();
+}
+}  // namespace
+
+Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
+                          Micros ttl_us) {
+  // Atomic in one round trip; a list that may keep nothing is simply gone.
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
+  if (max_len == 0 || ttl_us <= 0) return ToStatus(Command({"DEL", key}));
+  return ToStatus(RunScript(append_, AppendCommand(true, key, value, max_len, ttl_us), deadline));
+}
+
+void RedisStore::AppendInBackground(const std::string& key, const std::string& value,
+                                    std::size_t max_len, Micros ttl_us,
+                                    std::function<void(Status)> done) {
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
+  if (max_len == 0 || ttl_us <= 0) {
+    conn_.Submit(CommandWriter(2).Arg("DEL").Arg(key).Take(), deadline,
+                 [done = std::move(done)](Result<RedisReply> r) { done(ToStatus(r)); });
+    return;
+  }
+  // On NOSCRIPT, send the script itself once (EVAL also caches it for the next EVALSHA).
+  // The retry is built on the io thread; `this` outlives it (conn_ is destroyed first and
+  // completes every pending callback).
+  conn_.Submit(AppendCommand(true, key, value, max_len, ttl_us), deadline,
+               [this, key, value, max_len, ttl_us, deadline,
+                done = std::move(done)](Result<RedisReply> r) mutable {
+                 if (r.ok() && r->is_error() && r->str.starts_with("NOSCRIPT")) {
+                   conn_.Submit(AppendCommand(false, key, value, max_len, ttl_us), deadline,
+                                [done = std::move(done)](Result<RedisReply> again) {
+                                  done(ToStatus(again));
+                                });
+                   return;
+                 }
+                 done(ToStatus(r));
+               });
 }
 
 Result<std::vector<std::string>> RedisStore::List(const std::string& key) {

@@ -38,6 +38,9 @@ class RedisStore final : public CounterStore {
   Status Reset(const std::string& key) override;
   Status Append(const std::string& key, const std::string& value, std::size_t max_len,
                 Micros ttl_us) override;
+  // Pipelined with everything else, without a waiting thread; `done` runs on the io thread.
+  void AppendInBackground(const std::string& key, const std::string& value, std::size_t max_len,
+                          Micros ttl_us, std::function<void(Status)> done) override;
   const char* name() const override { return "redis"; }
 
   // Health check: "PONG", or why not.
@@ -66,10 +69,15 @@ class RedisStore final : public CounterStore {
   Result<RedisReply> RunScript(const LuaScript& script, const std::string& command,
                                Deadline deadline);
 
+  // The append script's EVALSHA (by_sha) or EVAL command.
+  std::string AppendCommand(bool by_sha, const std::string& key, const std::string& value,
+                            std::size_t max_len, Micros ttl_us) const;
+
   std::chrono::milliseconds timeout_;
-  RedisConnection conn_;
   const LuaScript check_;
   const LuaScript append_;
+  // Last: destroyed first, so callbacks it completes on the way out still see the scripts.
+  RedisConnection conn_;
 };
 
 }  // namespace floodgate::store

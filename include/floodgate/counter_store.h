@@ -36,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,15 @@ class CounterStore {
   // subject's accepted messages. One round trip.
   virtual Status Append(const std::string& key, const std::string& value, std::size_t max_len,
                         Micros ttl_us) = 0;
+
+  // Append() for a caller that must not wait on it (the end-of-message path): `done` gets
+  // its status later, on any thread, or before this returns. It must be cheap and must
+  // not block. The default appends at once, which suits a store without a round trip.
+  virtual void AppendInBackground(const std::string& key, const std::string& value,
+                                  std::size_t max_len, Micros ttl_us,
+                                  std::function<void(Status)> done) {
+    done(Append(key, value, max_len, ttl_us));
+  }
 
   // Short name for logs: "memory", "redis".
   virtual const char* name() const = 0;

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "tests/testing/redis_server.h"
@@ -156,6 +158,40 @@ TEST_F(RedisStoreTest, AppendedListsExpire) {
   const long long pttl = std::stoll(Cli({"PTTL", "fg:{q}!queue"}));
   EXPECT_GT(pttl, 0);
   EXPECT_LE(pttl, kHour / 1000);
+}
+
+// Waits (bounded) for a background append's completion and returns its status.
+Status AppendAndWait(RedisStore& store, const std::string& key, const std::string& value) {
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> status = done->get_future();
+  store.AppendInBackground(key, value, 10, kHour, [done](Status s) { done->set_value(s); });
+  if (status.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    return Error(ErrorKind::kTimeout, "the background append never completed");
+  }
+  return status.get();
+}
+
+TEST_F(RedisStoreTest, BackgroundAppendsLandAndSurviveAScriptFlush) {
+  auto store = OpenOrDie(server_->unix_url());
+  Status first = AppendAndWait(*store, "fg:{bg}!queue", "Q1");
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  EXPECT_EQ(Cli({"SCRIPT", "FLUSH"}), "OK");  // the next EVALSHA meets NOSCRIPT
+  Status second = AppendAndWait(*store, "fg:{bg}!queue", "Q2");
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  auto items = store->List("fg:{bg}!queue");
+  ASSERT_TRUE(items.ok());
+  EXPECT_EQ(items.value(), (std::vector<std::string>{"Q2", "Q1"}));
+  EXPECT_GT(std::stoll(Cli({"PTTL", "fg:{bg}!queue"})), 0);
+}
+
+TEST_F(RedisStoreTest, ABackgroundAppendToADeadServerReportsTheFailure) {
+  auto store = OpenOrDie(server_->tcp_url());
+  server_->Kill();
+  Status status = AppendAndWait(*store, "fg:{bg}!queue", "Q1");
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(status.error().kind() == ErrorKind::kUnavailable ||
+              status.error().kind() == ErrorKind::kTimeout)
+      << status.error().message();
 }
 
 TEST_F(RedisStoreTest, ConcurrentChecksGiveExactTotals) {
