@@ -1,6 +1,7 @@
 #include "store/redis_url.h"
 
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 namespace floodgate::store {
@@ -8,6 +9,43 @@ namespace {
 
 // The url may hold a password: errors name the problem, never the whole string.
 Error Bad(const std::string& why) { return Error(ErrorKind::kInvalid, "redis url: " + why); }
+
+// RFC 3986 percent-decoding of a userinfo part or query value ("p%40ss" -> "p@ss"), so
+// that passwords may hold '@', ':', '/', '?', '&' or '%'. nullopt on a bad escape.
+std::optional<std::string> Decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;  // "%" or "%4" at the end
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16);
+    if (ec != std::errc() || end != s.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+// user[:password] or password alone (redis://secret@host, as in redis-cli), decoded.
+bool ParseUserinfo(std::string_view userinfo, RedisUrl& u) {
+  const auto colon = userinfo.find(':');
+  std::optional<std::string> user, password;
+  if (colon == std::string_view::npos) {
+    user = std::string();
+    password = Decode(userinfo);
+  } else {
+    user = Decode(userinfo.substr(0, colon));
+    password = Decode(userinfo.substr(colon + 1));
+  }
+  if (!user || !password) return false;
+  u.user = std::move(*user);
+  u.password = std::move(*password);
+  return true;
+}
 
 bool ParseInt(std::string_view s, int min, int max, int& out) {
   if (s.empty()) return false;
@@ -53,15 +91,8 @@ Result<RedisUrl> ParseTcp(std::string_view rest) {
     if (!db.empty() && !ParseInt(db, 0, 1 << 20, u.db)) return Bad("bad db number");
   }
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
+    if (!ParseUserinfo(authority.substr(0, at), u)) return Bad("bad %-escape in user or password");
     authority = authority.substr(at + 1);
-    const auto colon = userinfo.find(':');
-    if (colon == std::string_view::npos) {
-      u.password = std::string(userinfo);  // redis://secret@host is a password, as in redis-cli
-    } else {
-      u.user = std::string(userinfo.substr(0, colon));
-      u.password = std::string(userinfo.substr(colon + 1));
-    }
   }
   HostPort hp;
   if (!ParseHostPort(authority, 6379, hp)) return Bad("bad host or port");
@@ -88,10 +119,10 @@ Result<RedisUrl> ParseUnix(std::string_view rest) {
     std::string_view value = param.substr(eq + 1);
     if (name == "db") {
       if (!ParseInt(value, 0, 1 << 20, u.db)) return Bad("bad db number");
-    } else if (name == "password") {
-      u.password = std::string(value);
-    } else if (name == "user") {
-      u.user = std::string(value);
+    } else if (name == "password" || name == "user") {
+      std::optional<std::string> decoded = Decode(value);
+      if (!decoded) return Bad("bad %-escape in " + std::string(name));
+      (name == "user" ? u.user : u.password) = std::move(*decoded);
     } else {
       return Bad("unknown query parameter '" + std::string(name) + "'");
     }
@@ -114,12 +145,8 @@ Result<RedisUrl> ParseSentinel(std::string_view rest) {
   if (tail.empty()) return Bad("sentinel url needs a master name");
   u.master_name = std::string(tail);
   if (const auto at = hosts.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = hosts.substr(0, at);
+    if (!ParseUserinfo(hosts.substr(0, at), u)) return Bad("bad %-escape in user or password");
     hosts = hosts.substr(at + 1);
-    const auto colon = userinfo.find(':');
-    u.password =
-        std::string(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
-    if (colon != std::string_view::npos) u.user = std::string(userinfo.substr(0, colon));
   }
   while (!hosts.empty()) {
     const auto comma = hosts.find(',');

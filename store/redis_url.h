@@ -7,8 +7,9 @@
 //                                                   password is the master's (sentinels
 //                                                   are asked without AUTH)
 //
-// Parsing is pure: no DNS, no I/O. Percent-escapes are not decoded (passwords with '@' or
-// '/' are not supported yet).
+// Parsing is pure: no DNS, no I/O. User and password (and unix:// query values) are
+// percent-decoded as in RFC 3986, so "p%40ss%2F1" is the password "p@ss/1"; a literal '%'
+// is written "%25".
 // Thread-safety: plain values and a pure function.
 #pragma once
 

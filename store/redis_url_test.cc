@@ -49,6 +49,36 @@ TEST(RedisUrlTest, UserAndPassword) {
   EXPECT_EQ(u.db, 2);
 }
 
+// Generated passwords hold URL delimiters: percent-escapes carry them, in every form.
+TEST(RedisUrlTest, UserAndPasswordArePercentDecoded) {
+  RedisUrl u = Parse("redis://fg%3Aapp:p%40ss%2Fw%3Ard%3F%25%26@h:7000/1");
+  EXPECT_EQ(u.user, "fg:app");
+  EXPECT_EQ(u.password, "p@ss/w:rd?%&");
+  EXPECT_EQ(u.host, "h");
+  EXPECT_EQ(u.port, 7000);
+  EXPECT_EQ(u.db, 1);
+  u = Parse("redis://%2f%2F@h");  // lower- and upper-case hex; a password alone
+  EXPECT_TRUE(u.user.empty());
+  EXPECT_EQ(u.password, "//");
+  u = Parse("unix:///run/redis.sock?user=a%26b&password=c%3Dd%26e");
+  EXPECT_EQ(u.user, "a&b");
+  EXPECT_EQ(u.password, "c=d&e");
+  u = Parse("redis+sentinel://:p%40ss@s1,s2/m");
+  EXPECT_EQ(u.password, "p@ss");
+  ASSERT_EQ(u.sentinels.size(), 2u);
+}
+
+TEST(RedisUrlTest, RefusesBadPercentEscapesWithoutEchoingThem) {
+  for (const char* url :
+       {"redis://:pw%@h", "redis://:pw%4@h", "redis://:pw%zzsecret@h", "redis://u%g1:pw@h",
+        "unix:///s?password=%xxsecret", "redis+sentinel://:%2@s1/m"}) {
+    auto r = ParseRedisUrl(url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_NE(r.error().message().find("%-escape"), std::string::npos) << r.error().message();
+    EXPECT_EQ(r.error().message().find("secret"), std::string::npos) << r.error().message();
+  }
+}
+
 TEST(RedisUrlTest, BracketedIpv6) {
   const RedisUrl u = Parse("redis://[::1]:7000/1");
   EXPECT_EQ(u.host, "::1");
