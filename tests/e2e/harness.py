@@ -5,8 +5,9 @@ loopback ports, and tears everything it started down again even when a test fail
 Nothing here sleeps to synchronise: each wait polls a condition (a port answers, a log
 line appears, the queue drains) until a deadline and then fails with a message that
 says what was awaited. The facts the Postfix fixture relies on are in
-/work/shared/POSTFIX-TESTING.md (private config_directory, unchrooted services,
-maillog_file + postlog, alternate_config_directories for `sendmail -C`, XCLIENT).
+/work/shared/POSTFIX-TESTING.md (private config_directory, unchrooted services unless a
+test asks for chroot, maillog_file + postlog, alternate_config_directories for
+`sendmail -C`, XCLIENT).
 
 Needs root, Debian 12 packages postfix, sasl2-bin, redis-server (deploy/install-deps.sh
 --test) and, for Floodgate, $FLOODGATE_BIN pointing at the built daemon.
@@ -433,12 +434,21 @@ class Postfix(_Managed):
                 enabled: Postfix counts XCLIENT LOGIN as authenticated only then.
     extra_main: additional main.cf lines.
     smtpd_process_limit: the smtpd service's maxproc in master.cf (concurrent sessions).
+    milter: a Postfix milter address for smtpd_milters and non_smtpd_milters instead of
+            inet:127.0.0.1:milter_port, e.g. "unix:floodgate/floodgate.sock";
+            "{queue_dir}" in it is replaced by the instance's queue directory.
+    chroot: master.cf commands (e.g. "smtpd", "cleanup") to run chrooted in the queue
+            directory, as Debian's master.cf does; start() then copies into the chroot
+            what those daemons read there (see _prepare_chroot). Every other service
+            stays unchrooted.
     """
 
     def __init__(self, milter_port=None, relay_port=None, sasl_users=None, extra_main="",
-                 smtpd_process_limit=200):
+                 smtpd_process_limit=200, milter=None, chroot=()):
         self.port = free_port()
         self.milter_port = milter_port
+        self.milter = milter
+        self.chroot = frozenset(chroot)
         self.relay_port = relay_port if relay_port is not None else free_port()
         self.sasl_users = dict(sasl_users or {})
         self.extra_main = extra_main
@@ -468,6 +478,8 @@ class Postfix(_Managed):
     def _main_cf(self):
         d = self.dir
         milters = f"inet:127.0.0.1:{self.milter_port}" if self.milter_port else ""
+        if self.milter:
+            milters = self.milter.replace("{queue_dir}", self.queue_dir)
         lines = [
             "compatibility_level = 3.6",
             f"queue_directory = {self.queue_dir}",
@@ -527,7 +539,8 @@ class Postfix(_Managed):
         return "\n".join(lines) + "\n" + self.extra_main + "\n"
 
     def _master_cf(self):
-        """Debian's master.cf, unchrooted, smtpd on our port, cleanup marks sendmail mail."""
+        """Debian's master.cf, unchrooted (but for `chroot`), smtpd on our port, cleanup
+        marks sendmail mail."""
         out = []
         with open("/etc/postfix/master.cf") as f:
             for line in f.read().splitlines():
@@ -536,9 +549,12 @@ class Postfix(_Managed):
                     out.append(line)
                     continue
                 if fields[0] == "smtp" and fields[1] == "inet":
-                    out.append(f"127.0.0.1:{self.port} inet n - n - {self.smtpd_process_limit} smtpd")
+                    chroot = "y" if "smtpd" in self.chroot else "n"
+                    out.append(f"127.0.0.1:{self.port} inet n - {chroot} - "
+                               f"{self.smtpd_process_limit} smtpd")
                     continue
-                fields[4] = "n"  # no chroot: our queue dir has no etc/ copies
+                # No chroot unless asked: our queue dir has no etc/ copies otherwise.
+                fields[4] = "y" if fields[7] in self.chroot else "n"
                 out.append("  ".join(fields))
                 if fields[0] == "cleanup" and fields[1] == "unix":
                     out.append("  -o milter_macro_daemon_name=LOCAL")
@@ -559,6 +575,8 @@ class Postfix(_Managed):
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write(self._master_cf())
         self._setup_sasl()
+        if self.chroot:
+            self._prepare_chroot()
         _edit_alternate_dirs(add=self.config_dir)
         self._started = True
         r = subprocess.run(["postfix", "-c", self.config_dir, "start"], env=self.env,
@@ -568,6 +586,37 @@ class Postfix(_Managed):
                                f"maillog:\n{self.maillog()}")
         wait_for(lambda: smtp_banner(self.port), 20,
                  lambda: f"postfix smtpd on port {self.port}; maillog:\n{self.maillog()[-3000:]}")
+
+    def _prepare_chroot(self):
+        """The files chrooted smtpd and cleanup read inside the queue directory here.
+
+        Debian's /usr/lib/postfix/configure-instance.sh copies etc/localtime, services,
+        resolv.conf, hosts, host.conf, nsswitch.conf and the nss/resolv libraries into
+        the chroot: those serve DNS and name lookups, which this instance never makes
+        (loopback only, smtpd_peername_lookup = no, relayhost an address). Traced with
+        strace, the only file the chrooted smtpd and cleanup miss here is /etc/localtime
+        (the time zone of Received: and Date: stamps), so only that is copied.
+        """
+        etc = os.path.join(self.queue_dir, "etc")
+        os.makedirs(etc, exist_ok=True)
+        if os.path.exists("/etc/localtime"):
+            shutil.copyfile("/etc/localtime", os.path.join(etc, "localtime"))  # follows the link
+            os.chmod(os.path.join(etc, "localtime"), 0o644)
+
+    def processes(self, command=None):
+        """[(pid, command, root directory)] of this instance's processes (optionally only
+        those named `command`, e.g. "smtpd"); the root is the chroot, "/" when none."""
+        out = []
+        for pid in _instance_pids(self.config_dir):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+                root = os.readlink(f"/proc/{pid}/root")
+            except OSError:  # exited meanwhile
+                continue
+            if command is None or comm == command:
+                out.append((pid, comm, root))
+        return out
 
     def _setup_sasl(self):
         os.makedirs(os.path.join(self.dir, "sasl"))

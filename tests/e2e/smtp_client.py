@@ -217,12 +217,14 @@ def blast(port, sessions, per_session, sender, rcpts=("rcpt@example.net",), xcli
           login=None):
     """`sessions` parallel sessions each sending `per_session` messages; one Tally.
 
-    xclient may be a dict (same for all) or a callable(i) -> dict per session.
+    xclient may be a dict (same for all) or a callable(i) -> dict per session; so may
+    sender be a string or a callable(i) -> str.
     """
     started = time.monotonic()
     total = Tally()
     with concurrent.futures.ThreadPoolExecutor(max_workers=sessions) as pool:
-        futures = [pool.submit(run_session, port, per_session, sender, rcpts,
+        futures = [pool.submit(run_session, port, per_session,
+                               sender(i) if callable(sender) else sender, rcpts,
                                xclient(i) if callable(xclient) else xclient, login)
                    for i in range(sessions)]
         for f in futures:
