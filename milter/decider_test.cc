@@ -22,6 +22,10 @@ class SwitchableStore final : public CounterStore {
     if (down) return Error(ErrorKind::kUnavailable, "connection refused");
     return inner_.Append(key, value, max_len, ttl_us);
   }
+  Result<std::int64_t> CountActiveLocks() override {
+    if (down) return Error(ErrorKind::kUnavailable, "connection refused");
+    return inner_.CountActiveLocks();
+  }
   const char* name() const override { return "switchable"; }
   const store::MemoryStore& inner() const { return inner_; }
   bool down = false;

@@ -90,6 +90,13 @@ Status MemoryStore::Append(const std::string& key, const std::string& value, std
   return OkStatus();
 }
 
+Result<std::int64_t> MemoryStore::CountActiveLocks() {
+  std::lock_guard lock(mu_);
+  const Micros now = clock_.now();
+  return static_cast<std::int64_t>(std::count_if(
+      locks_.begin(), locks_.end(), [now](const auto& kv) { return kv.second.until > now; }));
+}
+
 std::vector<std::string> MemoryStore::List(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = lists_.find(key);

@@ -29,6 +29,9 @@ class MemoryStore final : public CounterStore {
   Status Reset(const std::string& key) override;
   Status Append(const std::string& key, const std::string& value, std::size_t max_len,
                 Micros ttl_us) override;
+  // Counts its unexpired locks: the store is the whole truth here (one host; floodgatectl
+  // cannot reach it, so locks end only by expiry).
+  Result<std::int64_t> CountActiveLocks() override;
   const char* name() const override { return "memory"; }
   // The list `key` (newest first), for tests and the in-process admin view.
   std::vector<std::string> List(const std::string& key) const;

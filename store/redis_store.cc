@@ -1,7 +1,11 @@
 #include "store/redis_store.h"
 
+#include <algorithm>
 #include <boost/uuid/detail/sha1.hpp>
 #include <cstdio>
+#include <future>
+#include <mutex>
+#include <optional>
 
 #include "check_lua.h"
 
@@ -100,18 +104,49 @@ constexpr const char* kAppendLua =
     "redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1) "
     "redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1";
 
+// The lock index (see redis_store.h). Both scripts touch KEYS[1] alone and read Redis'
+// clock, like check.lua, so every host agrees on what has expired. They are rare (a lock,
+// a scrape) and short, so they go as EVAL: Redis caches them, and no NOSCRIPT path is needed.
+// Add: ARGV holds pairs (lock key, ttl in ms, 0 for none). A score is never earlier than the
+// lock's own expiry: the lock was set before, with the same TTL.
+constexpr const char* kIndexLocksLua =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) "
+    "for i = 1, #ARGV, 2 do "
+    "  local ttl = tonumber(ARGV[i + 1]) "
+    "  local at = ttl > 0 and string.format('%.0f', now + ttl) or '+inf' "
+    "  redis.call('ZADD', KEYS[1], at, ARGV[i]) "
+    "end "
+    "return 1";
+// Count: drops expired members; returns {members left, the first ARGV[1] of them}.
+constexpr const char* kCountLocksLua =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) "
+    "return {redis.call('ZCARD', KEYS[1]), "
+    "        redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}";
+
+Status ToStatus(const Result<RedisReply>& reply) {
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
+  return OkStatus();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int timeout_ms) {
+Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int timeout_ms,
+                                                     const std::string& key_prefix) {
   if (timeout_ms <= 0) return Error(ErrorKind::kInvalid, "redis: timeout_ms must be positive");
   auto parsed = ParseRedisUrl(url);
   if (!parsed.ok()) return parsed.error();
-  return std::unique_ptr<RedisStore>(
-      new RedisStore(std::move(parsed).value(), std::chrono::milliseconds(timeout_ms)));
+  return std::unique_ptr<RedisStore>(new RedisStore(
+      std::move(parsed).value(), std::chrono::milliseconds(timeout_ms), key_prefix + "locks"));
 }
 
-RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout)
+RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout, std::string lock_index_key)
     : timeout_(timeout),
+      lock_index_key_(std::move(lock_index_key)),
       check_{kCheckLua, ScriptSha1(kCheckLua)},
       append_{kAppendLua, ScriptSha1(kAppendLua)},
       conn_(std::move(url)) {}
@@ -137,7 +172,95 @@ Result<CheckOutcome> RedisStore::Check(const std::vector<LimitCheck>& checks) {
   Result<RedisReply> reply = RunScript(check_, EvalshaCommand(check_.sha, checks), deadline);
   if (!reply.ok()) return reply.error();
   if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
-  return Decode(*reply, checks);
+  Result<CheckOutcome> outcome = Decode(*reply, checks);
+  if (!outcome.ok()) return outcome;
+  // New locks go into the lock index in the background: nobody waits, and a failure only
+  // leaves the gauge one short until the lock expires (see redis_store.h).
+  std::vector<std::pair<std::string, Micros>> locked;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const LimitCheck& c = checks[i];
+    if (outcome->limits[i].newly_locked && !c.lock_key.empty() && c.lock_ttl_us > 0) {
+      locked.emplace_back(c.lock_key, c.lock_ttl_us);  // check.lua set it with this TTL
+    }
+  }
+  if (!locked.empty()) {
+    conn_.Submit(IndexLocksCommand(locked), std::chrono::steady_clock::now() + timeout_,
+                 [](const Result<RedisReply>&) {});
+  }
+  return outcome;
+}
+
+std::string RedisStore::IndexLocksCommand(
+    const std::vector<std::pair<std::string, Micros>>& locks) const {
+  CommandWriter w(4 + 2 * locks.size());
+  w.Arg("EVAL").Arg(kIndexLocksLua).Arg("1").Arg(lock_index_key_);
+  for (const auto& [lock_key, ttl_us] : locks) {
+    // Milliseconds rounded up, as check.lua and SET ... PX set them.
+    w.Arg(lock_key).Arg(ttl_us > 0 ? std::max<Micros>(1, (ttl_us + 999) / 1000) : 0);
+  }
+  return w.Take();
+}
+
+Status RedisStore::IndexLock(const std::string& lock_key, Micros ttl_us) {
+  return ToStatus(conn_.ExecuteEncoded(IndexLocksCommand({{lock_key, ttl_us}}),
+                                       std::chrono::steady_clock::now() + timeout_));
+}
+
+Status RedisStore::UnindexLock(const std::string& lock_key) {
+  return ToStatus(Command({"ZREM", lock_index_key_, lock_key}));
+}
+
+Result<std::int64_t> RedisStore::CountActiveLocks() {
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
+  Result<RedisReply> reply = conn_.Execute(
+      {"EVAL", kCountLocksLua, "1", lock_index_key_, std::to_string(kLocksVerified)}, deadline);
+  if (!reply.ok()) return reply.error();
+  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
+  const auto& e = reply->elements;
+  if (reply->type != RedisReply::Type::kArray || e.size() != 2 ||
+      e[0].type != RedisReply::Type::kInteger || e[1].type != RedisReply::Type::kArray) {
+    return Error(ErrorKind::kInternal, "redis: unexpected reply from the lock count");
+  }
+  Result<std::int64_t> missing = CountMissing(e[1].elements, deadline);
+  if (!missing.ok()) return missing.error();
+  return e[0].integer - *missing;
+}
+
+Result<std::int64_t> RedisStore::CountMissing(const std::vector<RedisReply>& keys,
+                                              Deadline deadline) {
+  if (keys.empty()) return std::int64_t{0};
+  // Filled on the io thread by the replies; shared, since a late reply may outlive us.
+  struct Tally {
+    std::mutex mu;
+    std::size_t left = 0;
+    std::int64_t missing = 0;
+    std::optional<Error> error;
+    std::promise<void> done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = keys.size();
+  std::future<void> done = tally->done.get_future();
+  for (const RedisReply& key : keys) {
+    conn_.Submit(CommandWriter(2).Arg("EXISTS").Arg(key.str).Take(), deadline,
+                 [tally](const Result<RedisReply>& r) {
+                   std::lock_guard lock(tally->mu);
+                   if (!r.ok()) {
+                     if (!tally->error) tally->error = r.error();
+                   } else if (r->type != RedisReply::Type::kInteger) {
+                     if (!tally->error)
+                       tally->error = Error(ErrorKind::kUnavailable, "redis: " + r->str);
+                   } else if (r->integer == 0) {
+                     ++tally->missing;
+                   }
+                   if (--tally->left == 0) tally->done.set_value();
+                 });
+  }
+  if (done.wait_until(deadline) != std::future_status::ready) {
+    return Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
+  }
+  std::lock_guard lock(tally->mu);
+  if (tally->error) return *tally->error;
+  return tally->missing;
 }
 
 Status RedisStore::Reset(const std::string& key) {
@@ -159,14 +282,6 @@ std::string RedisStore::AppendCommand(bool by_sha, const std::string& key, const
       .Arg((ttl_us + 999) / 1000)
       .Take();
 }
-
-namespace {
-Status ToStatus(const Result<RedisReply>& reply) {
-  if (!reply.ok()) return reply.error();
-  if (reply->is_error()) return Error(ErrorKind::kUnavailable, "redis: " + reply->str);
-  return OkStatus();
-}
-}  // namespace
 
 Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
                           Micros ttl_us) {

@@ -11,7 +11,7 @@ Result<std::unique_ptr<CounterStore>> OpenStore(const policy::StoreConfig& confi
     case policy::Backend::kMemory:
       return std::unique_ptr<CounterStore>(std::make_unique<MemoryStore>(clock));
     case policy::Backend::kRedis: {
-      auto redis = RedisStore::Open(config.url, config.timeout_ms);
+      auto redis = RedisStore::Open(config.url, config.timeout_ms, config.key_prefix);
       if (!redis.ok()) return redis.error();
       return std::unique_ptr<CounterStore>(std::move(redis).value());
     }

@@ -28,6 +28,9 @@
 // (newly_locked, reason "burst"). A check with max_networks > 0 adds its client network to
 // the subject's distinct-network set for networks_window_us; more than max_networks
 // distinct networks lock it too (reason "too_many_networks"). Advisory limits never lock.
+// CountActiveLocks() answers how many subjects are locked right now (every host's locks
+// and the admin's, none that expired or were lifted): the store keeps what it needs for
+// that itself (Redis: see redis_store.h), so callers only ever call Check.
 //
 // Expiry: a key carries no information once every TAT and report time is in the past,
 // so it expires then (Redis PEXPIRE, memory store sweep): memory stays bounded.
@@ -109,6 +112,11 @@ class CounterStore {
                                   std::function<void(Status)> done) {
     done(Append(key, value, max_len, ttl_us));
   }
+
+  // Subjects locked in the store right now, site-wide: the floodgate_locks_active gauge,
+  // read at scrape time. Cheap (no scan of the key space) and bounded by the store's
+  // deadline like every call; an Error means "unknown", never 0.
+  virtual Result<std::int64_t> CountActiveLocks() = 0;
 
   // Short name for logs: "memory", "redis".
   virtual const char* name() const = 0;

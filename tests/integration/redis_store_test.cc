@@ -282,6 +282,75 @@ TEST_F(RedisStoreTest, AnUnresponsiveServerTimesOutWithinTheDeadline) {
   EXPECT_EQ(pong.value(), "PONG");
 }
 
+std::int64_t ActiveLocks(RedisStore& store) {
+  const Result<std::int64_t> n = store.CountActiveLocks();
+  EXPECT_TRUE(n.ok()) << n.error().message();
+  return n.ok() ? *n : -1;
+}
+
+// The lock index behind floodgate_locks_active (redis_store.h): one key of its own,
+// scores on Redis' clock, and only lock keys that still exist are counted.
+TEST_F(RedisStoreTest, TheLockIndexFollowsLocksAndCountsOnlyLiveOnes) {
+  auto opened = RedisStore::Open(server_->unix_url(), kTimeoutMs, "site:");
+  ASSERT_TRUE(opened.ok()) << opened.error().message();
+  RedisStore& store = **opened;
+  ASSERT_EQ(store.lock_index_key(), "site:locks");
+  LimitCheck c = Limit("site:{account:alice}:l", 1, kHour);
+  c.lock_key = "site:{account:alice}!lock";
+  c.windows[0].lock_threshold = 1;
+  c.lock_ttl_us = kHour;
+  ASSERT_TRUE(store.Check({c}).ok());
+  auto locking = store.Check({c});
+  ASSERT_TRUE(locking.ok()) << locking.error().message();
+  ASSERT_TRUE(locking->limits[0].newly_locked);
+
+  // Indexed just after the check, in the background: wait for it (bounded).
+  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
+  std::string score;
+  while ((score = Cli({"ZSCORE", "site:locks", c.lock_key})).empty() &&
+         steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_FALSE(score.empty()) << "the new lock was never indexed";
+  // Its score is the lock's expiry on Redis' clock (ms): now + 1 h, give or take the test.
+  const std::string time = Cli({"TIME"});
+  const long long now_ms = std::stoll(time.substr(0, time.find('\n'))) * 1000;
+  EXPECT_GT(std::stoll(score), now_ms + 3'600'000 - 60'000) << score;
+  EXPECT_LE(std::stoll(score), now_ms + 3'600'000 + 1'000) << score;
+  EXPECT_EQ(ActiveLocks(store), 1);
+
+  // Deleted behind floodgate's back: not counted, though still in the index.
+  EXPECT_EQ(Cli({"DEL", c.lock_key}), "1");
+  EXPECT_EQ(ActiveLocks(store), 0);
+  EXPECT_EQ(Cli({"ZCARD", "site:locks"}), "1");
+
+  // floodgatectl's path: a lock without TTL is indexed for good, until unlocked.
+  EXPECT_EQ(Cli({"SET", c.lock_key, "admin"}), "OK");
+  ASSERT_TRUE(store.IndexLock(c.lock_key, 0).ok());
+  EXPECT_EQ(Cli({"ZSCORE", "site:locks", c.lock_key}), "inf");
+  EXPECT_EQ(ActiveLocks(store), 1);
+  EXPECT_EQ(Cli({"DEL", c.lock_key}), "1");
+  ASSERT_TRUE(store.UnindexLock(c.lock_key).ok());
+  EXPECT_EQ(ActiveLocks(store), 0);
+  EXPECT_EQ(Cli({"EXISTS", "site:locks"}), "0");
+}
+
+TEST_F(RedisStoreTest, ExpiredLocksLeaveTheIndex) {
+  auto store = OpenOrDie(server_->unix_url());
+  ASSERT_TRUE(store);
+  const std::string lock = "fg:{account:brief}!lock";
+  EXPECT_EQ(Cli({"SET", lock, "admin", "PX", "150"}), "OK");
+  ASSERT_TRUE(store->IndexLock(lock, 150'000).ok());
+  // Redis' clock decides; poll (bounded) until the count has dropped the member.
+  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
+  while (Cli({"ZCARD", "fg:locks"}) != "0" && steady_clock::now() < deadline) {
+    EXPECT_GE(ActiveLocks(*store), 0);
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_EQ(Cli({"ZCARD", "fg:locks"}), "0");
+  EXPECT_EQ(ActiveLocks(*store), 0);
+}
+
 TEST_F(RedisStoreTest, AHungServerTimesOutEveryCallAndRecoversWhenItAnswers) {
   auto store = OpenOrDie(server_->tcp_url());
   const LimitCheck c = Limit("fg:{hung}:x", 1000, kHour);
@@ -309,6 +378,9 @@ TEST(RedisStoreOpenTest, OpensWhileRedisIsDown) {
   auto r = store.value()->Check({Limit("fg:{x}:y", 1, kHour)});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kUnavailable);
+  auto locks = store.value()->CountActiveLocks();
+  ASSERT_FALSE(locks.ok()) << "no count is not 0";
+  EXPECT_EQ(locks.error().kind(), ErrorKind::kUnavailable);
 }
 
 }  // namespace

@@ -92,6 +92,19 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
     }
   }
 
+  // CountActiveLocks() once it says `expected`, or (bounded) what it said last: the Redis
+  // store records a new lock in its index in the background, just after the check.
+  std::int64_t ActiveLocks(std::int64_t expected) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      const Result<std::int64_t> n = store_->CountActiveLocks();
+      EXPECT_TRUE(n.ok()) << n.error().message();
+      if (!n.ok()) return -1;
+      if (*n == expected || std::chrono::steady_clock::now() > deadline) return *n;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling, bounded
+    }
+  }
+
   static inline std::unique_ptr<RedisServer> server_;
   FakeClock clock_;
   std::unique_ptr<CounterStore> store_;
@@ -261,6 +274,41 @@ TEST_P(StoreConformanceTest, AnAdvisoryLimitNeverLocks) {
   c.windows[0].lock_threshold = 2;
   c.lock_ttl_us = kHour;
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(Check({c}).limits[0].locked) << i;
+}
+
+// floodgate_locks_active: every subject the store holds locked, once.
+TEST_P(StoreConformanceTest, ActiveLocksCountEachLockedSubjectOnce) {
+  EXPECT_EQ(ActiveLocks(0), 0);
+  LimitCheck alice = Limit("l", {Window(1, kHour)});
+  alice.windows[0].lock_threshold = 1;  // the first refused unit locks
+  alice.lock_ttl_us = kHour;
+  EXPECT_TRUE(Check({alice}).allowed);
+  ASSERT_TRUE(Check({alice}).limits[0].newly_locked);
+  EXPECT_EQ(ActiveLocks(1), 1);
+
+  // A second limit of the same subject sees it locked: still one. Another subject: two.
+  EXPECT_TRUE(Check({Limit("other", {Window(5, kHour)})}).limits[0].locked);
+  LimitCheck bob = alice;
+  bob.key = "fg:{account:bob@example.org}:l";
+  bob.lock_key = "fg:{account:bob@example.org}!lock";
+  EXPECT_TRUE(Check({bob}).allowed);
+  ASSERT_TRUE(Check({bob}).limits[0].newly_locked);
+  EXPECT_EQ(ActiveLocks(2), 2);
+}
+
+TEST_P(StoreConformanceTest, AnExpiredLockIsNotCounted) {
+  // Memory: a fake hour. Redis: real time, a lock short enough to wait out.
+  const Micros ttl = GetParam() == Backend::kMemory ? kHour : 200 * kMs;
+  LimitCheck c = Limit("l", {Window(1, kHour)});
+  c.windows[0].lock_threshold = 1;
+  c.lock_ttl_us = ttl;
+  EXPECT_TRUE(Check({c}).allowed);
+  ASSERT_TRUE(Check({c}).limits[0].newly_locked);
+  if (GetParam() == Backend::kMemory) {
+    EXPECT_EQ(ActiveLocks(1), 1);
+    clock_.Advance(ttl);
+  }
+  EXPECT_EQ(ActiveLocks(0), 0);
 }
 
 TEST_P(StoreConformanceTest, AppendKeepsTheNewestItemsFirst) {
