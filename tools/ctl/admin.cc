@@ -204,11 +204,18 @@ Result<Json> Admin::Lock(const policy::Subject& subject, std::int64_t ttl_s,
   }
   auto r = Run(argv);
   if (!r.ok()) return r.error();
+  // Counted by floodgate_locks_active from here on (a separate key: another hash slot).
+  const floodgate::Status indexed = redis_.IndexLock(key, ttl_s * 1'000'000);
   RecordEvent({"locked",
                {{"subject", subject.ToString()},
                 {"reason", argv[2]},
                 {"by", "floodgatectl"},
                 {"ttl", ttl_s > 0 ? policy::PeriodText(ttl_s) : "none"}}});
+  if (!indexed.ok()) {
+    return Error(indexed.error().kind(),
+                 "locked, but floodgate_locks_active will not count it (lock it again): " +
+                     indexed.error().message());
+  }
   return LockState(subject);
 }
 
@@ -236,6 +243,8 @@ Result<Json> Admin::Unlock(const policy::Subject& subject) {
   argv[2] = std::to_string(argv.size() - 3);
   auto r = Run(std::move(argv));
   if (!r.ok()) return r.error();
+  // Best effort: a member whose lock key is gone is never counted anyway (redis_store.h).
+  (void)redis_.UnindexLock(lock);
   RecordEvent({"unlocked", {{"subject", subject.ToString()}, {"by", "floodgatectl"}}});
   return Json{{"subject", subject.ToString()}, {"was_locked", r->integer > 0}};
 }

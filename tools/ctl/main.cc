@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
         "floodgatectl needs store.backend = \"redis\"",
         2);
   }
-  auto redis = floodgate::store::RedisStore::Open(config->store.url, 5000);
+  auto redis =
+      floodgate::store::RedisStore::Open(config->store.url, 5000, config->store.key_prefix);
   if (!redis.ok()) return Fail(redis.error().message());
   floodgate::ctl::Admin admin(*config, **redis);
 
