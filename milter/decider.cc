@@ -32,7 +32,12 @@ class Stopwatch {
 
 Decider::Decider(std::unique_ptr<CounterStore> primary, std::unique_ptr<CounterStore> fallback,
                  AlertSink& alerts)
-    : primary_(std::move(primary)), fallback_(std::move(fallback)), alerts_(alerts) {}
+    : primary_(std::move(primary)), fallback_(std::move(fallback)), alerts_(alerts) {
+  metrics_.WatchLocks([this] { return primary_->CountActiveLocks(); });
+}
+
+// A scrape still asking the primary finishes before the primary goes.
+Decider::~Decider() { metrics_.WatchLocks(nullptr); }
 
 policy::Verdict Decider::Decide(const policy::Config& config, const policy::Facts& facts,
                                 const policy::Event& event) {

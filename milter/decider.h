@@ -5,7 +5,9 @@
 // `tempfail` refuses with 451 4.3.0, `accept` lets the mail through. The transitions are
 // logged once each (store_down / store_up), never per message.
 // It also counts what happened in metrics() (decisions, locks, store latency and errors,
-// fallbacks): this is the one place that sees all of it.
+// fallbacks): this is the one place that sees all of it. Its metrics() read the gauge
+// floodgate_locks_active from the primary store at each scrape (scrapes alone wait on it,
+// and they are neither timed nor counted as store calls: those figures are the mail's).
 // Thread-safety: Decide may be called from any number of threads at once.
 #pragma once
 
@@ -26,6 +28,9 @@ class Decider {
   // `fallback` may be null when the primary cannot fail (memory backend).
   Decider(std::unique_ptr<CounterStore> primary, std::unique_ptr<CounterStore> fallback,
           AlertSink& alerts);
+  ~Decider();
+  Decider(const Decider&) = delete;
+  Decider& operator=(const Decider&) = delete;
 
   policy::Verdict Decide(const policy::Config& config, const policy::Facts& facts,
                          const policy::Event& event);

@@ -155,6 +155,11 @@ void Metrics::CountReload(bool accepted) {
 
 void Metrics::WatchSessions(const std::atomic<long>* open) { sessions_.store(open); }
 
+void Metrics::WatchLocks(LocksSource count) {
+  std::lock_guard lock(locks_mu_);
+  locks_ = std::move(count);
+}
+
 std::string Metrics::RenderPrometheus() const {
   std::string out;
   auto line = [&out](std::string_view text, std::uint64_t value) {
@@ -214,6 +219,19 @@ std::string Metrics::RenderPrometheus() const {
   const std::atomic<long>* open = sessions_.load();
   fmt::format_to(std::back_inserter(out), "floodgate_sessions_open {}\n",
                  open ? open->load(kRelaxed) : 0L);
+
+  Header(out, "floodgate_locks_active", "gauge",
+         "Subjects locked in the store right now, site-wide (every host's locks and the "
+         "admin's), read from the store at scrape time; absent when the store fails.");
+  {
+    std::lock_guard lock(locks_mu_);
+    if (locks_) {
+      if (const Result<std::int64_t> active = locks_(); active.ok()) {
+        line("floodgate_locks_active",
+             static_cast<std::uint64_t>(std::max<std::int64_t>(0, *active)));
+      }
+    }
+  }
 
   Header(out, "floodgate_config_reloads_total", "counter",
          "Configuration reloads (SIGUSR1): ok, or rejected and the running config kept.");

@@ -8,19 +8,26 @@
 //   floodgate_store_errors_total{kind}        Decider: every failed primary store call
 //   floodgate_fallback_decisions_total        Decider: events decided by the local store
 //   floodgate_sessions_open                   read from MilterContext::sessions_open
+//   floodgate_locks_active                    asked of the store at each scrape
 //   floodgate_config_reloads_total{result}    the SIGUSR1 reloader
-// "Locks active" is not offered: locks expire inside the store, are lifted by
-// floodgatectl and are made by other hosts too, so no host can count them honestly.
+// floodgate_locks_active is the one value not counted here: locks are made by every
+// host and by floodgatectl, lifted by floodgatectl and expire inside the store, so no
+// daemon can count them. The store can (CounterStore::CountActiveLocks, an index it keeps,
+// see redis_store.h): the scrape asks it, on the scrape's thread, within the store's
+// deadline, and leaves the gauge out of that scrape when the store fails. SMTP sessions
+// never wait on it.
 //
 // Thread-safety: every method may be called from any thread at once. Counting is
 // lock-free (relaxed atomics); the first event of a limit name this registry has not
-// seen yet takes a mutex once to add its counters.
+// seen yet takes a mutex once to add its counters. Renderings ask the locks source one
+// at a time.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -69,6 +76,12 @@ class Metrics {
   // outlive every later RenderPrometheus.
   void WatchSessions(const std::atomic<long>* open);
 
+  // The gauge floodgate_locks_active asks `count` at each rendering and is left out of a
+  // rendering where it fails (its # HELP and # TYPE stay). Empty: never shown. Waits for
+  // a rendering that is asking the old source, so that source may go once this returns.
+  using LocksSource = std::function<Result<std::int64_t>()>;
+  void WatchLocks(LocksSource count);
+
   // The whole exposition, "# HELP"/"# TYPE" lines included. Limits appear in name order
   // from their first decision on, each with every action (zeros included).
   std::string RenderPrometheus() const;
@@ -105,6 +118,8 @@ class Metrics {
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_rejected_{0};
   std::atomic<const std::atomic<long>*> sessions_{nullptr};
+  mutable std::mutex locks_mu_;  // held while the source is asked
+  LocksSource locks_;
 };
 
 }  // namespace floodgate::milter

@@ -124,6 +124,30 @@ TEST_F(MetricsTest, ErrorsFallbacksSessionsAndReloads) {
   EXPECT_TRUE(Has(text, "floodgate_config_reloads_total{result=\"rejected\"} 2"));
 }
 
+TEST_F(MetricsTest, LocksActiveIsAskedAtEachRenderingAndLeftOutWhenUnknown) {
+  const std::string unwatched = metrics_.RenderPrometheus();
+  EXPECT_TRUE(Has(unwatched, "# TYPE floodgate_locks_active gauge")) << unwatched;
+  EXPECT_EQ(unwatched.find("\nfloodgate_locks_active "), std::string::npos) << unwatched;
+
+  Result<std::int64_t> answer = std::int64_t{3};
+  int asked = 0;
+  metrics_.WatchLocks([&] {
+    ++asked;
+    return answer;
+  });
+  EXPECT_TRUE(Has(metrics_.RenderPrometheus(), "floodgate_locks_active 3"));
+  answer = std::int64_t{0};
+  EXPECT_TRUE(Has(metrics_.RenderPrometheus(), "floodgate_locks_active 0"));
+  answer = Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
+  const std::string failed = metrics_.RenderPrometheus();
+  EXPECT_EQ(failed.find("\nfloodgate_locks_active "), std::string::npos) << failed;
+  EXPECT_TRUE(Has(failed, "floodgate_sessions_open 0")) << "the rest is rendered";
+  EXPECT_EQ(asked, 3);
+  metrics_.WatchLocks(nullptr);
+  (void)metrics_.RenderPrometheus();
+  EXPECT_EQ(asked, 3);
+}
+
 TEST_F(MetricsTest, LabelValuesAreEscaped) {
   metrics_.CountDecision("a\"b\\c\nd", LimitDecision::kAccepted);
   EXPECT_TRUE(Has(metrics_.RenderPrometheus(),

@@ -1,14 +1,21 @@
 // The Prometheus endpoint end to end without Postfix: decisions through a real Decider
-// move the counters, and a plain socket scrapes them from a real MetricsServer.
+// move the counters, and a plain socket scrapes them from a real MetricsServer. The
+// locks-active gauge is read from the store, memory and a real redis-server.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "milter/decider.h"
 #include "milter/metrics_server.h"
+#include "policy/planner.h"
 #include "store/memory_store.h"
+#include "store/redis_store.h"
+#include "tests/testing/redis_server.h"
 
 namespace floodgate::milter {
 namespace {
@@ -106,6 +113,87 @@ TEST_F(MetricsEndpointTest, ScrapeShowsTheDecisionsMade) {
   (void)decider_.Decide(config_, facts_, {});
   EXPECT_TRUE(HasLine(Get(server_->port(), "/metrics?x=1"),
                       R"(floodgate_decisions_total{limit="submission",action="tempfail"} 6)"));
+}
+
+TEST_F(MetricsEndpointTest, ScrapeShowsTheLocksActiveInTheStore) {
+  ASSERT_TRUE(server_);
+  config_.limits[0].lock_after = 1;  // 10 refused units (1 x 10/1h) lock the account
+  config_.limits[0].lock_ttl_s = 3600;
+  const std::string before = Get(server_->port(), "/metrics");
+  EXPECT_TRUE(HasLine(before, "# TYPE floodgate_locks_active gauge")) << before;
+  EXPECT_TRUE(HasLine(before, "floodgate_locks_active 0")) << before;
+
+  for (int i = 0; i < 25; ++i) (void)decider_.Decide(config_, facts_, {});
+  const std::string locked = Get(server_->port(), "/metrics");
+  EXPECT_TRUE(HasLine(locked, "floodgate_locks_active 1")) << locked;
+  EXPECT_TRUE(HasLine(locked, R"(floodgate_locks_total{limit="submission"} 1)"));
+
+  clock_.Advance(3600LL * 1'000'000);  // lock_ttl
+  EXPECT_TRUE(HasLine(Get(server_->port(), "/metrics"), "floodgate_locks_active 0"));
+}
+
+// Against Redis the gauge is site-wide: a lock made by this daemon, one made by
+// floodgatectl (another client), an unlock; and a scrape still answers when Redis is gone.
+TEST(MetricsRedisTest, TheLocksGaugeIsReadFromRedisAndLeftOutWhenItFails) {
+  auto started = floodgate::testing::RedisServer::Start({.tcp = false});
+  ASSERT_TRUE(started.ok()) << "redis-server is required: " << started.error().message();
+  floodgate::testing::RedisServer& redis = **started;
+  auto primary = store::RedisStore::Open(redis.unix_url(), 200);
+  auto ctl = store::RedisStore::Open(redis.unix_url(), 2000);
+  ASSERT_TRUE(primary.ok() && ctl.ok());
+  MemoryAlertSink alerts;
+  Decider decider(std::move(primary).value(), nullptr, alerts);
+  auto metrics_server = MetricsServer::Start("127.0.0.1:0", decider.metrics());
+  ASSERT_TRUE(metrics_server.ok()) << metrics_server.error().message();
+  const std::uint16_t port = (*metrics_server)->port();
+  // The scrape that shows `line`, polled (bounded): new locks are indexed just after
+  // their check, in the background.
+  auto scrape_until = [port](const std::string& line) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::string body;
+    while (!HasLine(body = Get(port, "/metrics"), line) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return body;
+  };
+
+  policy::Config config;
+  policy::Limit l;
+  l.name = "submission";
+  l.subject = policy::SubjectKind::kAccount;
+  l.rates = {policy::Rate{}};
+  l.rates[0].amount = 10;
+  l.rates[0].period_s = 3600;
+  l.lock_after = 1;
+  config.limits = {l};
+  policy::Facts facts;
+  facts.client = policy::Address::Parse("203.0.113.9");
+  facts.account = "alice@example.org";
+  EXPECT_TRUE(HasLine(scrape_until("floodgate_locks_active 0"), "floodgate_locks_active 0"));
+  for (int i = 0; i < 25; ++i) (void)decider.Decide(config, facts, {});
+  const std::string one = scrape_until("floodgate_locks_active 1");
+  EXPECT_TRUE(HasLine(one, "floodgate_locks_active 1")) << one;
+
+  // floodgatectl lock account:bob@example.org: counted by every daemon's scrape.
+  const std::string bob =
+      policy::LockKey(config.store.key_prefix, policy::SubjectKind::kAccount, "bob@example.org");
+  ASSERT_TRUE((*ctl)->Command({"SET", bob, "admin"}).ok());
+  ASSERT_TRUE((*ctl)->IndexLock(bob, 0).ok());
+  EXPECT_TRUE(HasLine(Get(port, "/metrics"), "floodgate_locks_active 2"));
+  // floodgatectl unlock account:alice@example.org.
+  const std::string alice =
+      policy::LockKey(config.store.key_prefix, policy::SubjectKind::kAccount, "alice@example.org");
+  ASSERT_TRUE((*ctl)->Command({"DEL", alice}).ok());
+  ASSERT_TRUE((*ctl)->UnindexLock(alice).ok());
+  EXPECT_TRUE(HasLine(Get(port, "/metrics"), "floodgate_locks_active 1"));
+
+  redis.Kill();
+  const std::string down = Get(port, "/metrics");
+  EXPECT_TRUE(down.starts_with("HTTP/1.0 200 OK\r\n")) << down;
+  EXPECT_TRUE(HasLine(down, "# TYPE floodgate_locks_active gauge")) << down;
+  EXPECT_EQ(down.find("\nfloodgate_locks_active "), std::string::npos) << down;
+  EXPECT_TRUE(HasLine(down, "floodgate_sessions_open 0")) << "the rest is still there";
 }
 
 TEST_F(MetricsEndpointTest, OtherPathsAndMethodsAreRefused) {
