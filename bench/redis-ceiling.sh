@@ -6,9 +6,9 @@
 #    with the keys and arguments of one real RCPT decision (store/redis_store.cc's encoding
 #    of what policy::MakePlan builds for one account limit), random subjects (-r).
 # 2. store-bench (bench/store_bench.cc): RedisStore::Check from 16 threads and from 1.
-# 3. Memory: used_memory before and after store-bench charges --subjects fresh subjects
-#    (one window of a 1000/1d limit each, so keys outlive the measurement), per
-#    (subject, window).
+# 3. Memory: used_memory before and after store-bench charges --subjects fresh subjects,
+#    per subject and per (subject, window): once with a one-window 1000/1d limit (so keys
+#    outlive the measurement) and once with SPEC section 8's three-window "submission".
 #
 # Usage: bench/redis-ceiling.sh [--build DIR] [--port P] [--requests N] [--seconds S]
 #                               [--subjects K]
@@ -84,11 +84,17 @@ print(f"store-bench(16) / redis-benchmark -P 1: {s16['checks_per_s'] / p1:.2f}; 
       f"/ -P 16: {s16['checks_per_s'] / p16:.2f}")
 EOF
 
-cli FLUSHALL >/dev/null
-before="$(cli INFO memory | awk -F: '/^used_memory:/ {print $2+0}')"
-"$store_bench" --url "redis://127.0.0.1:$port/0" --threads 16 --checks "$subjects" \
-  --subjects "$subjects" --seconds 0 --amount 1000 >/dev/null
-after="$(cli INFO memory | awk -F: '/^used_memory:/ {print $2+0}')"
-keys="$(cli DBSIZE)"
-echo "memory: $subjects subjects -> $keys keys, used_memory +$((after - before)) bytes," \
-  "$(((after - before) / subjects)) bytes per (subject, window)"
+measure_memory() {  # --limit bench|spec, windows per subject
+  cli FLUSHALL >/dev/null
+  local before after keys
+  before="$(cli INFO memory | awk -F: '/^used_memory:/ {print $2+0}')"
+  "$store_bench" --url "redis://127.0.0.1:$port/0" --threads 16 --checks "$subjects" \
+    --subjects "$subjects" --seconds 0 --amount 1000 --limit "$1" >/dev/null
+  after="$(cli INFO memory | awk -F: '/^used_memory:/ {print $2+0}')"
+  keys="$(cli DBSIZE)"
+  echo "memory ($1 limit, $2 window(s)): $subjects subjects -> $keys keys," \
+    "used_memory +$((after - before)) bytes, $(((after - before) / subjects)) per subject," \
+    "$(((after - before) / subjects / $2)) per (subject, window)"
+}
+measure_memory bench 1
+measure_memory spec 3
