@@ -5,13 +5,15 @@ user (all of real, effective and saved ids); a unix socket is created under `mil
 so with umask 0007 only its owner and group can connect. The daemon still decides after
 dropping privileges.
 """
+import contextlib
 import os
 import pwd
 import socket
 import stat
 import unittest
 
-from harness import E2ETestCase, Floodgate, floodgate_toml, limit_toml, make_tempdir, wait_for
+from harness import (E2ETestCase, Floodgate, floodgate_toml, limit_toml, make_tempdir,
+                     remove_tempdir, wait_for)
 
 
 def ids(pid, field):
@@ -28,6 +30,7 @@ class PrivilegesTest(E2ETestCase, unittest.TestCase):
         self.assertEqual(os.geteuid(), 0, "this test starts floodgate as root")
         nobody = pwd.getpwnam("nobody")
         sock_dir = make_tempdir("fgsock")
+        self.use(contextlib.ExitStack()).callback(remove_tempdir, sock_dir)  # after floodgate stops
         os.chown(sock_dir, nobody.pw_uid, nobody.pw_gid)
         sock_path = os.path.join(sock_dir, "floodgate.sock")
         config = floodgate_toml(limit_toml("submission", "account", "3/1h")).replace(
