@@ -6,7 +6,7 @@ what="${1:---test}"
 export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(build-essential cmake pkg-config libmilter-dev libboost-dev libhiredis-dev
   libfmt-dev libtoml11-dev libgtest-dev libcli11-dev nlohmann-json3-dev)
-test_pkgs=(redis-server postfix sasl2-bin libsasl2-modules swaks rsyslog procps iproute2 python3 clang libclang-rt-14-dev fail2ban)
+test_pkgs=(redis-server postfix sasl2-bin libsasl2-modules swaks rsyslog procps iproute2 python3 clang clang-format libclang-rt-14-dev fail2ban)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = "--test" ] && pkgs+=("${test_pkgs[@]}")
 missing=()

@@ -72,7 +72,8 @@ class Reloader {
   void Reload() {
     if (path_.empty()) {
       metrics_.CountReload(false);
-      alerts_.Emit({"config_rejected", {{"reason", "running on built-in defaults: no file to reload"}}});
+      alerts_.Emit(
+          {"config_rejected", {{"reason", "running on built-in defaults: no file to reload"}}});
       return;
     }
     Result<policy::Config> next = policy::LoadConfig(path_);

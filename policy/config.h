@@ -49,8 +49,8 @@ struct Limit {
     int count = 0;
     std::int64_t window_s = 0;
   } max_networks;
-  std::int64_t lock_ttl_s = 86400;   // how long an automatic lock lasts
-  int line = 0;                      // where it was defined, for messages
+  std::int64_t lock_ttl_s = 86400;  // how long an automatic lock lasts
+  int line = 0;                     // where it was defined, for messages
 };
 
 // Replaces the rates (and optionally the action) of `limit` for one subject value
@@ -67,16 +67,16 @@ struct Override {
 };
 
 struct Exemptions {
-  std::vector<Network> networks;     // client addresses never limited
-  std::vector<std::string> accounts; // lower-cased SASL logins never limited
-  std::vector<std::string> domains;  // lower-cased: accounts in these domains never limited
+  std::vector<Network> networks;      // client addresses never limited
+  std::vector<std::string> accounts;  // lower-cased SASL logins never limited
+  std::vector<std::string> domains;   // lower-cased: accounts in these domains never limited
 };
 
 struct MilterConfig {
   std::string socket = "inet:8899@127.0.0.1";
-  std::string user;      // drop privileges to this user after binding (when root)
-  int umask = 0007;      // for a unix socket
-  int timeout_s = 30;    // libmilter I/O timeout
+  std::string user;    // drop privileges to this user after binding (when root)
+  int umask = 0007;    // for a unix socket
+  int timeout_s = 30;  // libmilter I/O timeout
 };
 
 struct StoreConfig {
