@@ -124,6 +124,13 @@ class RedisConnection::Impl {
 
   bool sentinel() const { return url_.kind == RedisUrl::Kind::kSentinel; }
 
+  // AUTH for the sentinels themselves (the URL's sentinel_password), or none.
+  std::vector<std::string> SentinelAuth() const {
+    if (url_.sentinel_password.empty()) return {};
+    if (url_.sentinel_user.empty()) return {"AUTH", url_.sentinel_password};
+    return {"AUTH", url_.sentinel_user, url_.sentinel_password};
+  }
+
   // "host:port" of the server connected to; for a sentinel URL, the master's name too.
   std::string Where() const {
     if (url_.kind == RedisUrl::Kind::kUnix) return url_.Describe();
@@ -149,10 +156,12 @@ class RedisConnection::Impl {
   void Discover(const SentinelResolver::Action& action, std::uint64_t gen) {
     switch (action.kind) {
       case SentinelResolver::Action::Kind::kAskSentinel:
-        sentinel_.Ask(action.addr, discovery_.Query(), options_.sentinel_timeout,
-                      [this, gen](Result<RedisReply> reply) {
-                        if (gen == gen_) Discover(discovery_.OnSentinelReply(reply), gen);
-                      });
+        sentinel_.Ask(
+            action.addr, discovery_.Query(), options_.sentinel_timeout,
+            [this, gen](Result<RedisReply> reply) {
+              if (gen == gen_) Discover(discovery_.OnSentinelReply(reply), gen);
+            },
+            SentinelAuth());
         return;
       case SentinelResolver::Action::Kind::kConnectMaster:
         target_ = action.addr;

@@ -130,6 +130,28 @@ Result<RedisUrl> ParseUnix(std::string_view rest) {
   return u;
 }
 
+// "sentinel_password=P&sentinel_user=U": how to AUTH to the sentinels themselves.
+Status ParseSentinelQuery(std::string_view query, RedisUrl& u) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos) return Bad("bad query parameter");
+    const std::string name(param.substr(0, eq));
+    if (name != "sentinel_password" && name != "sentinel_user") {
+      return Bad("unknown query parameter '" + name + "'");
+    }
+    std::optional<std::string> value = Decode(param.substr(eq + 1));
+    if (!value) return Bad("bad %-escape in " + name);
+    (name == "sentinel_user" ? u.sentinel_user : u.sentinel_password) = std::move(*value);
+  }
+  if (!u.sentinel_user.empty() && u.sentinel_password.empty()) {
+    return Bad("sentinel_user needs sentinel_password");
+  }
+  return OkStatus();
+}
+
 Result<RedisUrl> ParseSentinel(std::string_view rest) {
   RedisUrl u;
   u.kind = RedisUrl::Kind::kSentinel;
@@ -137,6 +159,10 @@ Result<RedisUrl> ParseSentinel(std::string_view rest) {
   if (slash == std::string_view::npos) return Bad("sentinel url needs /mastername");
   std::string_view hosts = rest.substr(0, slash);
   std::string_view tail = rest.substr(slash + 1);
+  if (const auto q = tail.find('?'); q != std::string_view::npos) {
+    if (Status ok = ParseSentinelQuery(tail.substr(q + 1), u); !ok.ok()) return ok.error();
+    tail = tail.substr(0, q);
+  }
   // Optional trailing /db after the master name.
   if (const auto s2 = tail.find('/'); s2 != std::string_view::npos) {
     if (!ParseInt(tail.substr(s2 + 1), 0, 1 << 20, u.db)) return Bad("bad db number");

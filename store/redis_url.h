@@ -3,9 +3,11 @@
 //   redis://[[user]:password@]host[:port][/db]      TCP, default port 6379, db 0
 //   unix:///path/to.sock[?db=N&password=P]          Unix domain socket
 //   redis+sentinel://[[user]:password@]h1:p1,h2:p2/mastername[/db]
+//       [?sentinel_password=P[&sentinel_user=U]]
 //                                                   Sentinel, default port 26379; the
-//                                                   password is the master's (sentinels
-//                                                   are asked without AUTH)
+//                                                   password is the master's; sentinels
+//                                                   are asked with AUTH only when
+//                                                   sentinel_password is given
 //
 // Parsing is pure: no DNS, no I/O. User and password (and unix:// query values) are
 // percent-decoded as in RFC 3986, so "p%40ss%2F1" is the password "p@ss/1"; a literal '%'
@@ -35,6 +37,8 @@ struct RedisUrl {
   std::string master_name;          // kSentinel
   std::string user;                 // empty: AUTH with the password only
   std::string password;             // empty: no AUTH
+  std::string sentinel_user;        // kSentinel: AUTH to the sentinels, like user/password
+  std::string sentinel_password;    // kSentinel: empty: sentinels are asked without AUTH
   int db = 0;
 
   // "host:port", "unix:/path" or "sentinel:master" — for logs; never shows the password.

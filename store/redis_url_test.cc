@@ -68,6 +68,27 @@ TEST(RedisUrlTest, UserAndPasswordArePercentDecoded) {
   ASSERT_EQ(u.sentinels.size(), 2u);
 }
 
+TEST(RedisUrlTest, SentinelCredentialsComeFromTheQuery) {
+  RedisUrl u =
+      Parse("redis+sentinel://:master%40pw@s1:26379,s2/mymaster/3?sentinel_password=s%26p");
+  EXPECT_EQ(u.password, "master@pw");
+  EXPECT_EQ(u.sentinel_password, "s&p");
+  EXPECT_TRUE(u.sentinel_user.empty());
+  EXPECT_EQ(u.master_name, "mymaster");
+  EXPECT_EQ(u.db, 3);
+  u = Parse("redis+sentinel://s1/m?sentinel_user=ops&sentinel_password=x");
+  EXPECT_EQ(u.sentinel_user, "ops");
+  EXPECT_EQ(u.sentinel_password, "x");
+  EXPECT_TRUE(u.password.empty());
+  EXPECT_EQ(u.master_name, "m");
+  EXPECT_TRUE(Parse("redis+sentinel://s1/m").sentinel_password.empty());
+  ExpectInvalid("redis+sentinel://s1/m?sentinel_user=ops");  // a user needs a password
+  ExpectInvalid("redis+sentinel://s1/m?password=x");         // the master's goes before @
+  ExpectInvalid("redis+sentinel://s1/m?sentinel_password=%zz");
+  EXPECT_EQ(Parse("redis+sentinel://s1/m?sentinel_password=topsecret").Describe().find("topsecret"),
+            std::string::npos);
+}
+
 TEST(RedisUrlTest, RefusesBadPercentEscapesWithoutEchoingThem) {
   for (const char* url :
        {"redis://:pw%@h", "redis://:pw%4@h", "redis://:pw%zzsecret@h", "redis://u%g1:pw@h",

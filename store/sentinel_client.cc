@@ -16,11 +16,13 @@ using boost::system::error_code;
 SentinelClient::SentinelClient(asio::io_context& io) : socket_(io), resolver_(io), timer_(io) {}
 
 void SentinelClient::Ask(const HostPort& addr, const std::vector<std::string>& argv,
-                         std::chrono::milliseconds timeout, Done done) {
+                         std::chrono::milliseconds timeout, Done done,
+                         const std::vector<std::string>& auth) {
   Cancel();
   const std::uint64_t gen = gen_;
   done_ = std::move(done);
-  wire_ = EncodeCommand(argv);
+  awaiting_auth_ = !auth.empty();
+  wire_ = awaiting_auth_ ? EncodeCommand(auth) + EncodeCommand(argv) : EncodeCommand(argv);
   reader_.Reset();
   timer_.expires_after(timeout);
   timer_.async_wait([this, gen, timeout](error_code ec) {
@@ -65,10 +67,16 @@ void SentinelClient::StartRead(std::uint64_t gen) {
     if (gen != gen_) return;
     if (ec) return Finish(Error(ErrorKind::kUnavailable, "read: " + ec.message()));
     if (Status fed = reader_.Feed(read_buf_.data(), n); !fed.ok()) return Finish(fed.error());
-    Result<std::optional<RedisReply>> reply = reader_.Next();
-    if (!reply.ok()) return Finish(reply.error());
-    if (!reply->has_value()) return StartRead(gen);
-    Finish(std::move(**reply));
+    for (;;) {
+      Result<std::optional<RedisReply>> reply = reader_.Next();
+      if (!reply.ok()) return Finish(reply.error());
+      if (!reply->has_value()) return StartRead(gen);
+      if (!awaiting_auth_) return Finish(std::move(**reply));
+      awaiting_auth_ = false;
+      if ((*reply)->is_error()) {
+        return Finish(Error(ErrorKind::kUnavailable, "AUTH refused: " + (*reply)->str));
+      }
+    }
   });
 }
 

@@ -4,7 +4,8 @@
 // Each Ask() opens a fresh TCP connection (sentinels are asked rarely: on connect and after
 // a failure), sends the command, reads one reply and closes; the whole exchange has its own
 // deadline so a dead or hung sentinel costs at most that before the next one is asked.
-// Sentinels are asked without AUTH (the URL's password is the master's).
+// With `auth` (AUTH [user] password, from the URL's sentinel_password) that goes first in
+// the same write, and an error reply to it fails the Ask().
 // Thread-safety: none; every call, and `done`, run on the io_context's thread.
 #pragma once
 
@@ -32,11 +33,12 @@ class SentinelClient {
   SentinelClient(const SentinelClient&) = delete;
   SentinelClient& operator=(const SentinelClient&) = delete;
 
-  // Sends `argv` to `addr`; calls `done` exactly once with the reply (an error reply is a
-  // reply) or an Error (kUnavailable, kTimeout after `timeout`) — unless Cancel() or
-  // another Ask() comes first. Replaces any Ask() in flight.
+  // Sends `argv` to `addr` (after `auth`, when not empty); calls `done` exactly once with
+  // the reply (an error reply is a reply) or an Error (kUnavailable, kTimeout after
+  // `timeout`; kUnavailable when AUTH is refused) — unless Cancel() or another Ask()
+  // comes first. Replaces any Ask() in flight.
   void Ask(const HostPort& addr, const std::vector<std::string>& argv,
-           std::chrono::milliseconds timeout, Done done);
+           std::chrono::milliseconds timeout, Done done, const std::vector<std::string>& auth = {});
   // Abandons the Ask() in flight, if any, without calling its `done`.
   void Cancel();
 
@@ -52,6 +54,7 @@ class SentinelClient {
   std::uint64_t gen_ = 0;  // handlers of an abandoned Ask() see a newer generation and stop
   Done done_;
   std::string wire_;
+  bool awaiting_auth_ = false;  // the next reply answers AUTH
   std::array<char, 1024> read_buf_{};
 };
 

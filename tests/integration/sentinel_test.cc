@@ -238,6 +238,41 @@ TEST_F(SentinelTest, FollowsAPlannedFailoverToTheNewMaster) {
   EXPECT_LE(allowed, 100 + 1);
 }
 
+// A sentinel with requirepass: found with sentinel_password, refused clearly without it or
+// with a wrong one (and the master's own password is not sent to the sentinel).
+TEST(SentinelStoreTest, AsksAPasswordProtectedSentinelWithSentinelPassword) {
+  auto master = RedisServer::Start({.tcp = true, .password = kPassword});
+  ASSERT_TRUE(master.ok()) << master.error().message();
+  auto sentinel = RedisServer::Start(
+      {.tcp = true,
+       .password = "sentinel-pw",
+       .sentinel_config = SentinelConfig(master.value()->port(), 1) + "requirepass sentinel-pw\n"});
+  ASSERT_TRUE(sentinel.ok()) << sentinel.error().message();
+  const std::string base = std::string("redis+sentinel://:") + kPassword +
+                           "@127.0.0.1:" + std::to_string(sentinel.value()->port()) + "/m";
+  const LimitCheck c = Limit("fg:{auth}:x", 10, kHour);
+
+  auto good = RedisStore::Open(base + "?sentinel_password=sentinel-pw", 500);
+  ASSERT_TRUE(good.ok()) << good.error().message();
+  auto r = good.value()->Check({c});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->allowed);
+  EXPECT_EQ(ServerPort(*good.value()), std::to_string(master.value()->port()));
+
+  for (const std::string& url : {base, base + "?sentinel_password=wrong"}) {
+    auto bad = RedisStore::Open(url, 500);
+    ASSERT_TRUE(bad.ok()) << bad.error().message();
+    auto refused = bad.value()->Check({c});
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_EQ(refused.error().kind(), ErrorKind::kUnavailable);
+    const std::string& m = refused.error().message();
+    EXPECT_TRUE(m.find("NOAUTH") != std::string::npos ||
+                m.find("AUTH refused") != std::string::npos)
+        << m;
+    EXPECT_EQ(m.find("sentinel-pw"), std::string::npos) << m;
+  }
+}
+
 TEST(SentinelStoreTest, AnUnknownMasterNameFailsWithinTheDeadline) {
   auto master = RedisServer::Start({.tcp = true});
   ASSERT_TRUE(master.ok()) << master.error().message();
