@@ -113,6 +113,14 @@ TEST(ReplyReaderTest, ParsesEveryTypeNestedAndInAnyChunking) {
   }
 }
 
+// A server announcing a billion-element array must not make us allocate for it: the
+// reader reports an error (the connection is then dropped) instead of throwing.
+TEST(ReplyReaderTest, RefusesAnAbsurdArrayInsteadOfAllocatingIt) {
+  ReplyReader reader;
+  ASSERT_TRUE(reader.Feed("*1000000000\r\n:1\r\n", 17).ok());
+  EXPECT_FALSE(reader.Next().ok());
+}
+
 TEST(ReplyReaderTest, RefusesBadRespAndRecoversAfterReset) {
   ReplyReader reader;
   ASSERT_TRUE(reader.Feed("*2\r\n:1\r\n?bad\r\n", 15).ok());

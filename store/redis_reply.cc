@@ -5,6 +5,7 @@
 #include <cassert>
 #include <charconv>
 #include <memory>
+#include <vector>
 
 namespace floodgate::store {
 namespace {
@@ -13,6 +14,20 @@ namespace {
 // in place: no hiredis reply objects to convert and free. An element is written into its
 // parent's `elements`, which createArray sized up front (it never reallocates after), and
 // only a top-level reply is heap-allocated; hiredis frees only top-level objects.
+// The callbacks are called from C and must not throw: an allocation that fails, or an
+// array too large to be a reply of ours, returns nullptr, which hiredis turns into an
+// "out of memory" protocol error (the connection is then dropped, nothing crashes).
+constexpr long long kMaxArrayElements = 1 << 20;  // our largest replies hold thousands
+
+template <class F>
+void* NoThrow(F build) noexcept {
+  try {
+    return build();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 RedisReply* Place(const redisReadTask* task, RedisReply::Type type) {
   RedisReply* r = task->parent != nullptr
                       ? &static_cast<RedisReply*>(task->parent->obj)->elements[task->idx]
@@ -22,27 +37,39 @@ RedisReply* Place(const redisReadTask* task, RedisReply::Type type) {
 }
 
 void* CreateString(const redisReadTask* task, char* str, size_t len) {
-  RedisReply::Type type = RedisReply::Type::kString;
-  if (task->type == REDIS_REPLY_STATUS) type = RedisReply::Type::kStatus;
-  if (task->type == REDIS_REPLY_ERROR) type = RedisReply::Type::kError;
-  RedisReply* r = Place(task, type);
-  r->str.assign(str, len);
-  return r;
+  return NoThrow([&] {
+    RedisReply::Type type = RedisReply::Type::kString;
+    if (task->type == REDIS_REPLY_STATUS) type = RedisReply::Type::kStatus;
+    if (task->type == REDIS_REPLY_ERROR) type = RedisReply::Type::kError;
+    std::string copy(str, len);  // before Place: a failure leaves nothing half-built
+    RedisReply* r = Place(task, type);
+    r->str = std::move(copy);
+    return r;
+  });
 }
 
 void* CreateArray(const redisReadTask* task, int elements) {
-  RedisReply* r = Place(task, RedisReply::Type::kArray);
-  r->elements.resize(elements > 0 ? static_cast<std::size_t>(elements) : 0);
-  return r;
+  if (elements > kMaxArrayElements) return nullptr;
+  return NoThrow([&] {
+    // Sized before it is placed: a failed allocation leaves no half-built top-level reply.
+    std::vector<RedisReply> sized(elements > 0 ? static_cast<std::size_t>(elements) : 0);
+    RedisReply* r = Place(task, RedisReply::Type::kArray);
+    r->elements = std::move(sized);
+    return r;
+  });
 }
 
 void* CreateInteger(const redisReadTask* task, long long value) {
-  RedisReply* r = Place(task, RedisReply::Type::kInteger);
-  r->integer = value;
-  return r;
+  return NoThrow([&] {
+    RedisReply* r = Place(task, RedisReply::Type::kInteger);
+    r->integer = value;
+    return r;
+  });
 }
 
-void* CreateNil(const redisReadTask* task) { return Place(task, RedisReply::Type::kNil); }
+void* CreateNil(const redisReadTask* task) {
+  return NoThrow([&] { return Place(task, RedisReply::Type::kNil); });
+}
 
 void FreeObject(void* reply) { delete static_cast<RedisReply*>(reply); }
 
