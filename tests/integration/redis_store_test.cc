@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -11,11 +12,14 @@
 #include <thread>
 
 #include "tests/testing/redis_server.h"
+#include "tests/testing/wait.h"
 
 namespace floodgate::store {
 namespace {
 
+using floodgate::testing::LetRealTimePass;
 using floodgate::testing::RedisServer;
+using floodgate::testing::WaitFor;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
@@ -140,10 +144,8 @@ TEST_F(RedisStoreTest, KeysShareTheHashTagAndExpire) {
   // A 2 ms window: once its TAT has passed, the next check leaves nothing behind.
   const LimitCheck brief = Limit("fg:{b}:x", 1, 2000);
   ASSERT_TRUE(store->Check({brief}).ok());
-  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
-  while (Cli({"EXISTS", brief.key}) != "0" && steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(1));  // polling, bounded
-  }
+  // Redis' clock decides the expiry: let what is left of the TTL pass (-2: already gone).
+  LetRealTimePass(milliseconds(std::max(0LL, std::stoll(Cli({"PTTL", brief.key})))));
   EXPECT_EQ(Cli({"EXISTS", brief.key}), "0") << "expired by PEXPIRE";
   // A check whose windows are all in the past after it ran (cost 0) deletes the key.
   LimitCheck free = Limit("fg:{b}:y", 1, kHour);
@@ -243,13 +245,7 @@ TEST_F(RedisStoreTest, AStoppedServerFailsWithinTheDeadlineAndRecovers) {
   }
   ASSERT_TRUE(server_->Restart().ok());
   // Reconnection is lazy and rate-limited: poll until a check succeeds.
-  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
-  bool recovered = false;
-  while (!recovered && steady_clock::now() < deadline) {
-    recovered = store->Check({c}).ok();
-    if (!recovered) std::this_thread::sleep_for(milliseconds(10));  // polling, bounded
-  }
-  EXPECT_TRUE(recovered);
+  EXPECT_TRUE(WaitFor([&] { return store->Check({c}).ok(); }, std::chrono::seconds(5)));
 }
 
 TEST_F(RedisStoreTest, AnUnresponsiveServerTimesOutWithinTheDeadline) {
@@ -304,14 +300,12 @@ TEST_F(RedisStoreTest, TheLockIndexFollowsLocksAndCountsOnlyLiveOnes) {
   ASSERT_TRUE(locking.ok()) << locking.error().message();
   ASSERT_TRUE(locking->limits[0].newly_locked);
 
-  // Indexed just after the check, in the background: wait for it (bounded).
-  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
-  std::string score;
-  while ((score = Cli({"ZSCORE", "site:locks", c.lock_key})).empty() &&
-         steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  ASSERT_FALSE(score.empty()) << "the new lock was never indexed";
+  // Indexed just after the check, in the background, on the store's own connection: a
+  // command sent through the store afterwards is answered after that write.
+  auto zscore = store.Command({"ZSCORE", "site:locks", c.lock_key});
+  ASSERT_TRUE(zscore.ok()) << zscore.error().message();
+  ASSERT_EQ(zscore->type, RedisReply::Type::kString) << "the new lock was never indexed";
+  const std::string score = zscore->str;
   // Its score is the lock's expiry on Redis' clock (ms): now + 1 h, give or take the test.
   const std::string time = Cli({"TIME"});
   const long long now_ms = std::stoll(time.substr(0, time.find('\n'))) * 1000;
@@ -341,14 +335,16 @@ TEST_F(RedisStoreTest, ExpiredLocksLeaveTheIndex) {
   const std::string lock = "fg:{account:brief}!lock";
   EXPECT_EQ(Cli({"SET", lock, "admin", "PX", "150"}), "OK");
   ASSERT_TRUE(store->IndexLock(lock, 150'000).ok());
-  // Redis' clock decides; poll (bounded) until the count has dropped the member.
-  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
-  while (Cli({"ZCARD", "fg:locks"}) != "0" && steady_clock::now() < deadline) {
-    EXPECT_GE(ActiveLocks(*store), 0);
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  EXPECT_EQ(Cli({"ZCARD", "fg:locks"}), "0");
+  EXPECT_EQ(ActiveLocks(*store), 1);
+  // Redis' clock decides: once the member's score (its expiry, a moment after the key's,
+  // as IndexLock ran after SET) has passed, a count drops it.
+  const std::string time = Cli({"TIME"});
+  const long long now_ms = std::stoll(time.substr(0, time.find('\n'))) * 1000 +
+                           std::stoll(time.substr(time.find('\n') + 1)) / 1000;
+  const long long until = std::stoll(Cli({"ZSCORE", "fg:locks", lock}));
+  LetRealTimePass(milliseconds(std::max(0LL, until - now_ms)));
   EXPECT_EQ(ActiveLocks(*store), 0);
+  EXPECT_EQ(Cli({"ZCARD", "fg:locks"}), "0");
 }
 
 TEST_F(RedisStoreTest, AHungServerTimesOutEveryCallAndRecoversWhenItAnswers) {

@@ -7,15 +7,16 @@
 #include <chrono>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "store/redis_store.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/wait.h"
 
 namespace floodgate::store {
 namespace {
 
 using floodgate::testing::RedisServer;
+using floodgate::testing::WaitFor;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
@@ -51,17 +52,6 @@ std::map<std::string, std::string> MasterState(const RedisServer& sentinel) {
   std::string key, value;
   while (std::getline(in, key) && std::getline(in, value)) out[key] = value;
   return out;
-}
-
-// Polls `done` until it holds or `limit` passes; true when it held.
-template <class F>
-bool WaitFor(F done, std::chrono::seconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (!done()) {
-    if (steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));  // polling, bounded by the deadline
-  }
-  return true;
 }
 
 class SentinelTest : public ::testing::Test {
@@ -171,24 +161,24 @@ TEST_F(SentinelTest, FindsTheMasterAndFollowsAFailover) {
 
   master_->Kill();
   const auto killed = steady_clock::now();
-  bool recovered = false;
   int errors = 0;
-  while (!recovered && steady_clock::now() - killed < std::chrono::seconds(30)) {
-    const auto start = steady_clock::now();
-    auto r = store.Check({c});
-    const auto took = steady_clock::now() - start;
-    EXPECT_LT(took, milliseconds(kTimeoutMs + 100)) << "a call outlived its deadline";
-    if (r.ok()) {
-      recovered = true;
-      if (r->allowed) ++allowed;
-    } else {
-      ++errors;
-      EXPECT_TRUE(r.error().kind() == ErrorKind::kUnavailable ||
-                  r.error().kind() == ErrorKind::kTimeout)
-          << r.error().message();
-      std::this_thread::sleep_for(milliseconds(20));  // polling, bounded by the loop
-    }
-  }
+  const bool recovered = WaitFor(
+      [&] {
+        const auto start = steady_clock::now();
+        auto r = store.Check({c});
+        EXPECT_LT(steady_clock::now() - start, milliseconds(kTimeoutMs + 100))
+            << "a call outlived its deadline";
+        if (r.ok()) {
+          if (r->allowed) ++allowed;
+          return true;
+        }
+        ++errors;
+        EXPECT_TRUE(r.error().kind() == ErrorKind::kUnavailable ||
+                    r.error().kind() == ErrorKind::kTimeout)
+            << r.error().message();
+        return false;
+      },
+      std::chrono::seconds(30), milliseconds(20));
   ASSERT_TRUE(recovered) << "no check succeeded within 30 s of the master's death";
   const auto failover_ms =
       std::chrono::duration_cast<milliseconds>(steady_clock::now() - killed).count();

@@ -16,13 +16,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/testing/wait.h"
+
 extern char** environ;
 
 namespace floodgate::testing {
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr auto kPollInterval = std::chrono::milliseconds(5);
 
 std::string ServerBinary() {
   const char* env = std::getenv("REDIS_SERVER");
@@ -181,18 +182,21 @@ Status RedisServer::Launch() {
 }
 
 Status RedisServer::WaitReady() {
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return Error(ErrorKind::kUnavailable,
-                   "redis-server exited during start-up; see " + dir_ + "/redis.log");
-    }
-    if (Pings(socket_path_)) return OkStatus();
-    std::this_thread::sleep_for(kPollInterval);  // polling, bounded by the deadline
+  bool exited = false;
+  const bool ready = WaitFor(
+      [&] {
+        int status = 0;
+        exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
+        return exited || Pings(socket_path_);
+      },
+      kStartTimeout);
+  if (exited) {
+    pid_ = -1;
+    return Error(ErrorKind::kUnavailable,
+                 "redis-server exited during start-up; see " + dir_ + "/redis.log");
   }
-  return Error(ErrorKind::kTimeout, "redis-server did not answer PING within 10 s");
+  if (!ready) return Error(ErrorKind::kTimeout, "redis-server did not answer PING within 10 s");
+  return OkStatus();
 }
 
 void RedisServer::Kill() {
