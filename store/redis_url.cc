@@ -101,6 +101,29 @@ Result<RedisUrl> ParseTcp(std::string_view rest) {
   return u;
 }
 
+// Calls `each(name, value)` for every "name=value" of an "a=1&b=2" query, stopping at the
+// first error.
+template <class F>
+Status ForEachQueryParam(std::string_view query, F each) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos) return Bad("bad query parameter");
+    if (Status ok = each(param.substr(0, eq), param.substr(eq + 1)); !ok.ok()) return ok;
+  }
+  return OkStatus();
+}
+
+// Percent-decodes the value of query parameter `name` into `out`.
+Status DecodeInto(std::string_view name, std::string_view value, std::string& out) {
+  std::optional<std::string> decoded = Decode(value);
+  if (!decoded) return Bad("bad %-escape in " + std::string(name));
+  out = std::move(*decoded);
+  return OkStatus();
+}
+
 Result<RedisUrl> ParseUnix(std::string_view rest) {
   RedisUrl u;
   u.kind = RedisUrl::Kind::kUnix;
@@ -108,44 +131,30 @@ Result<RedisUrl> ParseUnix(std::string_view rest) {
   u.path = std::string(rest.substr(0, q));
   if (u.path.empty() || u.path.front() != '/') return Bad("unix socket path must be absolute");
   if (q == std::string_view::npos) return u;
-  std::string_view query = rest.substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = param.find('=');
-    if (eq == std::string_view::npos) return Bad("bad query parameter");
-    std::string_view name = param.substr(0, eq);
-    std::string_view value = param.substr(eq + 1);
-    if (name == "db") {
-      if (!ParseInt(value, 0, 1 << 20, u.db)) return Bad("bad db number");
-    } else if (name == "password" || name == "user") {
-      std::optional<std::string> decoded = Decode(value);
-      if (!decoded) return Bad("bad %-escape in " + std::string(name));
-      (name == "user" ? u.user : u.password) = std::move(*decoded);
-    } else {
-      return Bad("unknown query parameter '" + std::string(name) + "'");
-    }
-  }
+  const Status ok = ForEachQueryParam(
+      rest.substr(q + 1), [&](std::string_view name, std::string_view value) -> Status {
+        if (name == "db") {
+          if (!ParseInt(value, 0, 1 << 20, u.db)) return Bad("bad db number");
+        } else if (name == "password" || name == "user") {
+          return DecodeInto(name, value, name == "user" ? u.user : u.password);
+        } else {
+          return Bad("unknown query parameter '" + std::string(name) + "'");
+        }
+        return OkStatus();
+      });
+  if (!ok.ok()) return ok.error();
   return u;
 }
 
 // "sentinel_password=P&sentinel_user=U": how to AUTH to the sentinels themselves.
 Status ParseSentinelQuery(std::string_view query, RedisUrl& u) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = param.find('=');
-    if (eq == std::string_view::npos) return Bad("bad query parameter");
-    const std::string name(param.substr(0, eq));
-    if (name != "sentinel_password" && name != "sentinel_user") {
-      return Bad("unknown query parameter '" + name + "'");
-    }
-    std::optional<std::string> value = Decode(param.substr(eq + 1));
-    if (!value) return Bad("bad %-escape in " + name);
-    (name == "sentinel_user" ? u.sentinel_user : u.sentinel_password) = std::move(*value);
-  }
+  const Status ok =
+      ForEachQueryParam(query, [&](std::string_view name, std::string_view value) -> Status {
+        if (name == "sentinel_password") return DecodeInto(name, value, u.sentinel_password);
+        if (name == "sentinel_user") return DecodeInto(name, value, u.sentinel_user);
+        return Bad("unknown query parameter '" + std::string(name) + "'");
+      });
+  if (!ok.ok()) return ok;
   if (!u.sentinel_user.empty() && u.sentinel_password.empty()) {
     return Bad("sentinel_user needs sentinel_password");
   }
