@@ -21,8 +21,8 @@ using SteadyClock = std::chrono::steady_clock;
 struct Request {
   std::string wire;
   Deadline deadline;
-  std::promise<Result<RedisReply>> promise;  // for Execute(), unless `done` is set
-  RedisConnection::Callback done;            // for Submit()
+  RedisConnection::Callback done;   // runs once, on the io thread, with the outcome (none
+                                    // for handshake commands)
   const char* handshake = nullptr;  // "AUTH"/"SELECT"/"ROLE": an error fails the connection
 };
 using RequestPtr = std::unique_ptr<Request>;
@@ -68,12 +68,13 @@ class RedisConnection::Impl {
     asio::post(io_, [this, r = std::move(req)]() mutable { OnSubmit(std::move(r)); });
   }
 
+  // Submit() and wait. The promise is shared with the callback: a caller that gave up at
+  // its deadline must not leave the io thread completing a destroyed promise.
   Result<RedisReply> Execute(std::string wire, Deadline deadline) {
-    auto req = std::make_unique<Request>();
-    req->wire = std::move(wire);
-    req->deadline = deadline;
-    std::future<Result<RedisReply>> reply = req->promise.get_future();
-    asio::post(io_, [this, r = std::move(req)]() mutable { OnSubmit(std::move(r)); });
+    auto promise = std::make_shared<std::promise<Result<RedisReply>>>();
+    std::future<Result<RedisReply>> reply = promise->get_future();
+    Submit(std::move(wire), deadline,
+           [promise](Result<RedisReply> r) { promise->set_value(std::move(r)); });
     if (reply.wait_until(deadline) != std::future_status::ready) {
       return Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
     }
@@ -84,11 +85,7 @@ class RedisConnection::Impl {
   enum class State { kDisconnected, kConnecting, kConnected };
 
   static void Complete(Request& r, Result<RedisReply> result) {
-    if (r.done) {
-      r.done(std::move(result));
-    } else {
-      r.promise.set_value(std::move(result));
-    }
+    if (r.done) r.done(std::move(result));
   }
 
   void OnSubmit(RequestPtr r) {
