@@ -285,10 +285,16 @@ std::string RedisStore::AppendCommand(bool by_sha, const std::string& key, const
 
 Status RedisStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
                           Micros ttl_us) {
-  // Atomic in one round trip; a list that may keep nothing is simply gone.
+  // AppendInBackground and a wait: one code path (and one NOSCRIPT fallback) for both. The
+  // promise is shared with the callback, which may outlive a caller that timed out.
   const Deadline deadline = std::chrono::steady_clock::now() + timeout_;
-  if (max_len == 0 || ttl_us <= 0) return ToStatus(Command({"DEL", key}));
-  return ToStatus(RunScript(append_, AppendCommand(true, key, value, max_len, ttl_us), deadline));
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> status = done->get_future();
+  AppendInBackground(key, value, max_len, ttl_us, [done](Status s) { done->set_value(s); });
+  if (status.wait_until(deadline) != std::future_status::ready) {
+    return Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
+  }
+  return status.get();
 }
 
 void RedisStore::AppendInBackground(const std::string& key, const std::string& value,

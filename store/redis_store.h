@@ -1,9 +1,9 @@
 // RedisStore: the CounterStore shared by every floodgate host, kept in Redis.
 //
 // Check() is one EVALSHA of store/check.lua (compiled in), which applies the whole
-// contract of counter_store.h atomically with Redis' own clock; Append() is one EVALSHA
-// of a small list script. If Redis answers NOSCRIPT (restart, SCRIPT FLUSH, failover) the
-// script is loaded and the call retried once. Every
+// contract of counter_store.h atomically with Redis' own clock; if Redis answers NOSCRIPT
+// (restart, SCRIPT FLUSH, failover) the script is loaded and the call retried once.
+// Append() is one EVALSHA of a small list script, sent again as EVAL on NOSCRIPT. Every
 // call has a deadline of timeout_ms in total; the connection is opened lazily, so a store
 // can be opened while Redis is down (calls then fail with kUnavailable / kTimeout).
 //
