@@ -11,13 +11,16 @@
 #include <memory>
 #include <thread>
 
+#include "tests/testing/limit_checks.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/wait.h"
 
 namespace floodgate::store {
 namespace {
 
+using floodgate::testing::CountAllowed;
 using floodgate::testing::LetRealTimePass;
+using floodgate::testing::Limit;
 using floodgate::testing::RedisServer;
 using floodgate::testing::WaitFor;
 using std::chrono::milliseconds;
@@ -25,13 +28,6 @@ using std::chrono::steady_clock;
 
 constexpr Micros kHour = 3'600'000'000;
 constexpr int kTimeoutMs = 200;
-
-LimitCheck Limit(const std::string& key, std::int64_t amount, Micros period) {
-  LimitCheck c;
-  c.key = key;
-  c.windows.push_back(WindowSpec{period, period / amount, period, 0});
-  return c;
-}
 
 std::unique_ptr<RedisStore> OpenOrDie(const std::string& url) {
   auto store = RedisStore::Open(url, kTimeoutMs);
@@ -53,16 +49,6 @@ class RedisStoreTest : public ::testing::Test {
   }
   std::unique_ptr<RedisServer> server_;
 };
-
-int CountAllowed(RedisStore& store, const LimitCheck& c, int attempts) {
-  int allowed = 0;
-  for (int i = 0; i < attempts; ++i) {
-    auto r = store.Check({c});
-    EXPECT_TRUE(r.ok()) << r.error().message();
-    if (r.ok() && r->allowed) ++allowed;
-  }
-  return allowed;
-}
 
 TEST_F(RedisStoreTest, WorksOverTcpAndUnixSocket) {
   for (const std::string& url : {server_->tcp_url(), server_->unix_url()}) {

@@ -9,12 +9,15 @@
 #include <sstream>
 
 #include "store/redis_store.h"
+#include "tests/testing/limit_checks.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/wait.h"
 
 namespace floodgate::store {
 namespace {
 
+using floodgate::testing::CountAllowed;
+using floodgate::testing::Limit;
 using floodgate::testing::RedisServer;
 using floodgate::testing::WaitFor;
 using std::chrono::milliseconds;
@@ -23,13 +26,6 @@ using std::chrono::steady_clock;
 constexpr Micros kHour = 3'600'000'000;
 constexpr int kTimeoutMs = 200;
 constexpr const char* kPassword = "s3cret";
-
-LimitCheck Limit(const std::string& key, std::int64_t amount, Micros period) {
-  LimitCheck c;
-  c.key = key;
-  c.windows.push_back(WindowSpec{period, period / amount, period, 0});
-  return c;
-}
 
 std::string SentinelConfig(int master_port, int quorum) {
   const std::string monitored = "m 127.0.0.1 " + std::to_string(master_port);
@@ -119,16 +115,6 @@ class SentinelTest : public ::testing::Test {
   std::unique_ptr<RedisServer> replica_;
   std::vector<std::unique_ptr<RedisServer>> sentinels_;
 };
-
-int CountAllowed(RedisStore& store, const LimitCheck& c, int attempts) {
-  int allowed = 0;
-  for (int i = 0; i < attempts; ++i) {
-    auto r = store.Check({c});
-    EXPECT_TRUE(r.ok()) << r.error().message();
-    if (r.ok() && r->allowed) ++allowed;
-  }
-  return allowed;
-}
 
 std::string ServerPort(RedisStore& store) {
   auto port = store.Command({"CONFIG", "GET", "port"});
