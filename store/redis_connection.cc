@@ -1,9 +1,14 @@
 #include "store/redis_connection.h"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <boost/asio.hpp>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <future>
+#include <mutex>
 #include <string_view>
 #include <thread>
 
@@ -35,9 +40,16 @@ bool ReconnectGate::TryAttempt(Deadline now) {
   return true;
 }
 
-// Everything below runs on the io thread, except Execute() and the constructor/destructor.
-// Every asynchronous handler carries the connection generation it was started for and
-// ignores itself once Fail() has moved on to a new generation.
+// Everything below runs on the io thread, except Submit(), Execute() and the
+// constructor/destructor. Every asynchronous handler carries the connection generation it
+// was started for and ignores itself once Fail() has moved on to a new generation.
+//
+// The write side (state_, fd_, gen_, inflight_, next_buf_, writing_) is shared with the
+// callers' threads under mu_: when the connection is up, Submit() enqueues on the
+// caller's thread and, if no write is in flight, sends at once with a non-blocking
+// send(2). That saves waking the io thread for every command; the io thread still reads
+// every reply, completes every callback, and does everything else (connecting, failing,
+// the rest of a partial write). Callbacks never run under mu_: they may Submit() again.
 class RedisConnection::Impl {
  public:
   Impl(RedisUrl url, Options options)
@@ -65,6 +77,27 @@ class RedisConnection::Impl {
     req->wire = std::move(wire);
     req->deadline = deadline;
     req->done = std::move(done);
+    {
+      // The common case, on the caller's thread: connected, healthy, in time.
+      std::lock_guard lock(mu_);
+      const auto now = SteadyClock::now();
+      if (state_ == State::kConnected && now < req->deadline && !StalledLocked(now)) {
+        EnqueueLocked(std::move(req));
+        // Alone: send it now. Behind others: the io thread sends everything that queued
+        // up in one write, woken once for all of them (auto-pipelining).
+        if (inflight_.size() == 1) {
+          FlushLocked();
+        } else if (!flush_posted_) {
+          flush_posted_ = true;
+          asio::post(io_, [this] {
+            std::lock_guard lock(mu_);
+            flush_posted_ = false;
+            FlushLocked();
+          });
+        }
+        return;
+      }
+    }
     asio::post(io_, [this, r = std::move(req)]() mutable { OnSubmit(std::move(r)); });
   }
 
@@ -96,10 +129,12 @@ class RedisConnection::Impl {
     }
     if (state_ == State::kConnected && Stalled(now)) Fail("no reply: server hung");
     switch (state_) {
-      case State::kConnected:
-        Enqueue(std::move(r));
-        MaybeWrite();
+      case State::kConnected: {
+        std::lock_guard lock(mu_);
+        EnqueueLocked(std::move(r));
+        FlushLocked();
         return;
+      }
       case State::kConnecting:
         queued_.push_back(std::move(r));
         return;
@@ -114,7 +149,12 @@ class RedisConnection::Impl {
     }
   }
 
-  bool Stalled(Deadline now) const {
+  bool Stalled(Deadline now) {
+    std::lock_guard lock(mu_);
+    return StalledLocked(now);
+  }
+
+  bool StalledLocked(Deadline now) const {
     if (inflight_.empty()) return false;
     return now - inflight_.front()->deadline > options_.stall_timeout;
   }
@@ -136,8 +176,12 @@ class RedisConnection::Impl {
   }
 
   void StartConnect() {
-    state_ = State::kConnecting;
-    const std::uint64_t gen = ++gen_;
+    std::uint64_t gen = 0;
+    {
+      std::lock_guard lock(mu_);
+      state_ = State::kConnecting;
+      gen = ++gen_;
+    }
     // One deadline for the whole attempt, sentinels included.
     auto budget = options_.connect_timeout;
     if (sentinel()) budget += options_.sentinel_timeout * static_cast<int>(url_.sentinels.size());
@@ -212,9 +256,12 @@ class RedisConnection::Impl {
 
   void OnConnected(std::uint64_t gen) {
     connect_timer_.cancel();
-    state_ = State::kConnected;
     error_code ec;
     if (url_.kind != RedisUrl::Kind::kUnix) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    std::vector<RequestPtr> late;
+    std::unique_lock lock(mu_);
+    state_ = State::kConnected;
+    fd_ = socket_.native_handle();
     // The handshake goes first in the pipeline; whatever waited for the connection follows.
     if (!url_.password.empty()) {
       Handshake(url_.user.empty() ? std::vector<std::string>{"AUTH", url_.password}
@@ -230,13 +277,17 @@ class RedisConnection::Impl {
       RequestPtr r = std::move(queued_.front());
       queued_.pop_front();
       if (now >= r->deadline) {
-        Complete(*r, Error(ErrorKind::kTimeout, "redis: deadline passed while connecting"));
+        late.push_back(std::move(r));
       } else {
-        Enqueue(std::move(r));
+        EnqueueLocked(std::move(r));
       }
     }
+    FlushLocked();
+    lock.unlock();
+    for (RequestPtr& r : late) {
+      Complete(*r, Error(ErrorKind::kTimeout, "redis: deadline passed while connecting"));
+    }
     StartRead(gen);
-    MaybeWrite();
   }
 
   void Handshake(const std::vector<std::string>& argv, const char* what) {
@@ -244,26 +295,57 @@ class RedisConnection::Impl {
     r->wire = EncodeCommand(argv);
     r->deadline = SteadyClock::now() + options_.connect_timeout;
     r->handshake = what;
-    Enqueue(std::move(r));
+    EnqueueLocked(std::move(r));  // called with mu_ held, by OnConnected
   }
 
-  void Enqueue(RequestPtr r) {
+  void EnqueueLocked(RequestPtr r) {
     next_buf_ += r->wire;
+    r->wire.clear();
     inflight_.push_back(std::move(r));
   }
 
-  // Writes everything enqueued since the last write began: auto-pipelining.
-  void MaybeWrite() {
+  // Writes everything enqueued since the last write began (auto-pipelining), from
+  // whichever thread holds mu_: a non-blocking send(2) first, which usually takes it all;
+  // what the socket does not take goes to the io thread as an async_write, and later
+  // commands queue behind it until it is done.
+  void FlushLocked() {
     if (writing_ || next_buf_.empty()) return;
-    auto buf = std::make_shared<std::string>(std::move(next_buf_));
-    next_buf_.clear();
-    writing_ = true;
+    const ssize_t n = ::send(fd_, next_buf_.data(), next_buf_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(next_buf_.size())) {
+      next_buf_.clear();
+      return;
+    }
+    const int err = errno;
+    if (n > 0) next_buf_.erase(0, static_cast<std::size_t>(n));
+    writing_ = true;  // nobody else writes until the io thread has sent the rest
     const std::uint64_t gen = gen_;
+    if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+      std::string why = std::string("write: ") + std::strerror(err);
+      asio::post(io_, [this, gen, why = std::move(why)] {
+        if (gen == gen_) Fail(why);
+      });
+      return;
+    }
+    asio::post(io_, [this, gen] { WriteRest(gen); });
+  }
+
+  void WriteRest(std::uint64_t gen) {
+    std::shared_ptr<std::string> buf;
+    {
+      std::lock_guard lock(mu_);
+      if (gen != gen_) return;
+      buf = std::make_shared<std::string>(std::move(next_buf_));
+      next_buf_.clear();
+    }
     asio::async_write(socket_, asio::buffer(*buf), [this, gen, buf](error_code ec, std::size_t) {
+      std::unique_lock lock(mu_);
       if (gen != gen_) return;
       writing_ = false;
-      if (ec) return Fail("write: " + ec.message());
-      MaybeWrite();
+      if (ec) {
+        lock.unlock();
+        return Fail("write: " + ec.message());
+      }
+      FlushLocked();
     });
   }
 
@@ -287,12 +369,18 @@ class RedisConnection::Impl {
 
   // Completes the oldest request in flight; false when the connection was failed.
   bool OnReply(RedisReply reply) {
-    if (inflight_.empty()) {
+    RequestPtr r;
+    {
+      std::lock_guard lock(mu_);
+      if (!inflight_.empty()) {
+        r = std::move(inflight_.front());
+        inflight_.pop_front();
+      }
+    }
+    if (!r) {
       Fail("reply without a request");
       return false;
     }
-    RequestPtr r = std::move(inflight_.front());
-    inflight_.pop_front();
     if (r->handshake != nullptr && reply.is_error()) {
       Fail(std::string(r->handshake) + " failed: " + reply.str);
       return false;
@@ -317,21 +405,27 @@ class RedisConnection::Impl {
 
   // Drops the connection and fails everything pending; the next command reconnects.
   void Fail(const std::string& why) {
-    ++gen_;
-    state_ = State::kDisconnected;
+    std::deque<RequestPtr> failed;
+    {
+      // After this no caller sends on the old socket, so closing it below is safe.
+      std::lock_guard lock(mu_);
+      ++gen_;
+      state_ = State::kDisconnected;
+      fd_ = -1;
+      writing_ = false;
+      next_buf_.clear();
+      failed.swap(inflight_);
+    }
     last_error_ = why;
     error_code ec;
     socket_.close(ec);
     resolver_.cancel();
     connect_timer_.cancel();
     sentinel_.Cancel();
-    writing_ = false;
-    next_buf_.clear();
     reader_.Reset();
-    for (auto* q : {&inflight_, &queued_}) {
-      for (RequestPtr& r : *q) Complete(*r, Error(ErrorKind::kUnavailable, "redis: " + why));
-      q->clear();
-    }
+    for (auto& r : queued_) failed.push_back(std::move(r));
+    queued_.clear();
+    for (RequestPtr& r : failed) Complete(*r, Error(ErrorKind::kUnavailable, "redis: " + why));
   }
 
   const RedisUrl url_;
@@ -346,14 +440,19 @@ class RedisConnection::Impl {
   SentinelResolver discovery_;  // sentinel URLs only
   HostPort target_;             // TCP: from the URL, or the master the sentinels named
   ReplyReader reader_;
-  State state_ = State::kDisconnected;
-  std::uint64_t gen_ = 0;
   std::string last_error_ = "never connected";
   std::vector<Endpoint> endpoints_;
-  std::deque<RequestPtr> queued_;    // waiting for the connection
+  std::deque<RequestPtr> queued_;  // waiting for the connection
+  // Shared with the callers' threads: written under mu_ (the io thread may read state_
+  // and gen_ without it, since only the io thread writes them).
+  std::mutex mu_;
+  State state_ = State::kDisconnected;
+  std::uint64_t gen_ = 0;
+  int fd_ = -1;                      // the connected socket, for callers' send(2)
   std::deque<RequestPtr> inflight_;  // enqueued or written, awaiting replies in FIFO order
-  std::string next_buf_;             // encoded commands not yet handed to a write
-  bool writing_ = false;
+  std::string next_buf_;             // encoded commands not yet sent
+  bool writing_ = false;             // the io thread is sending (part of) next_buf_
+  bool flush_posted_ = false;        // a FlushLocked() is queued for the io thread
   std::array<char, 16384> read_buf_{};
   std::thread thread_;
 };

@@ -1,9 +1,12 @@
 // RedisConnection: one pipelined connection to Redis, built for the store's job.
 //
 // One Boost.Asio io_context thread owns the socket (TCP or Unix). Callers on any thread
-// Execute() a command with a deadline and block on a future; commands that arrive while a
-// write is in flight go out together in the next write (auto-pipelining), and replies are
-// matched to them in FIFO order. hiredis is used only to encode commands and parse RESP.
+// Execute() a command with a deadline and block on a future. A command sent while nothing
+// else is in flight is written at once from the caller's thread (no wake-up of the io
+// thread); commands that arrive behind others queue up and go out together in one write
+// by the io thread, which is woken once for all of them (auto-pipelining). The io thread
+// reads every reply, matches them to commands in FIFO order and completes them.
+// hiredis is used only to parse RESP.
 //
 // It connects lazily, on the first command, and after a failure reconnects on the next
 // command at most once per backoff period; while it may not reconnect, commands fail at
