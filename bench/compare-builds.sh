@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# bench/compare-builds.sh: two builds of floodgate side by side on one redis-server, to
+# measure what a change does (the machine's noise hits both alike).
+#
+# Starts one redis-server, null-milter, and floodgate (Redis store, run.sh's one
+# unreachable account limit) from each build, then --rounds times, interleaved: 16-session
+# and 1-session floodgate-bench runs against null-milter, OLD and NEW, and store-bench
+# (RedisStore::Check, 16 threads and 1) of OLD and NEW. Prints one line per run and the
+# medians, with NEW / OLD.
+#
+# Usage: bench/compare-builds.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds K] [--messages M]
+#                                [--seconds S]
+# Both builds need the targets floodgate and store-bench; floodgate-bench and null-milter
+# come from NEW. Ports: REDIS_PORT (18380), OLD_PORT (18901), NEW_PORT (18902),
+# NULL_PORT (18903). Build an older commit with e.g.
+#   git worktree add /tmp/old <commit> && cmake -S /tmp/old -B /tmp/old/build-perf \
+#     -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/old/build-perf --target floodgate store-bench
+set -euo pipefail
+
+[[ $# -ge 2 && "$1" != -h && "$1" != --help ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+old="$(cd "$1" && pwd)"
+new="$(cd "$2" && pwd)"
+shift 2
+rounds=3
+messages=10000
+seconds=3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --messages) messages="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    *) echo "compare-builds.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+redis_port="${REDIS_PORT:-18380}"
+declare -A port=([old]="${OLD_PORT:-18901}" [new]="${NEW_PORT:-18902}" [null]="${NULL_PORT:-18903}")
+declare -A build=([old]="$old" [new]="$new")
+for b in "$old" "$new"; do
+  for bin in milter/floodgate tools/store-bench; do
+    [[ -x "$b/$bin" ]] || { echo "compare-builds.sh: $b/$bin not built" >&2; exit 2; }
+  done
+done
+
+work="$(mktemp -d /tmp/floodgate-compare.XXXXXX)"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for_port() {  # port, pid
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || { echo "compare-builds.sh: a daemon for port $1 exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "compare-builds.sh: nothing listens on port $1" >&2
+  exit 1
+}
+
+for p in "$redis_port" "${port[@]}"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "compare-builds.sh: port $p is already in use" >&2
+    exit 1
+  fi
+done
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+pids+=($!)
+wait_for_port "$redis_port" "${pids[-1]}"
+for v in old new; do
+  cat >"$work/$v.toml" <<EOF
+[milter]
+socket = "inet:${port[$v]}@127.0.0.1"
+
+[store]
+backend = "redis"
+url = "redis://127.0.0.1:$redis_port/0"
+
+[[limit]]
+name = "bench"
+subject = "account"
+count = "recipients"
+rate = ["1000000000/1d"]
+action = "tempfail"
+EOF
+  "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
+  pids+=($!)
+  wait_for_port "${port[$v]}" "${pids[-1]}"
+done
+"$new/tools/null-milter" -p "inet:${port[null]}@127.0.0.1" >/dev/null 2>&1 &
+pids+=($!)
+wait_for_port "${port[null]}" "${pids[-1]}"
+
+rate() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(round(d.get("rcpt_decisions_per_s", d.get("checks_per_s", 0))))'; }
+milter() {  # target, sessions, messages
+  "$new/tools/floodgate-bench" --socket "inet:${port[$1]}@127.0.0.1" --sessions "$2" \
+    --messages "$3" --accounts 100000 --json | rate
+}
+store() {  # target, threads
+  "${build[$1]}/tools/store-bench" --url "redis://127.0.0.1:$redis_port/0" --threads "$2" \
+    --seconds "$seconds" --subjects 100000 | rate
+}
+
+read -r load _ </proc/loadavg
+echo "load average before the runs: $load on $(nproc) cores"
+for r in $(seq 1 "$rounds"); do
+  for v in null old new; do
+    line="$v $(milter "$v" 16 "$messages") $(milter "$v" 1 $((messages < 2000 ? messages : 2000)))"
+    [[ "$v" == null ]] || line+=" $(store "$v" 16) $(store "$v" 1)"
+    echo "$line" | tee -a "$work/runs"
+    echo "round $r: $line" >&2
+  done
+done >/dev/null
+
+python3 - "$work/runs" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, *nums = line.split()
+    runs.setdefault(name, []).append([int(n) for n in nums])
+cols = ["milter 16 sessions rcpt/s", "milter 1 session rcpt/s", "store-bench 16 threads checks/s",
+        "store-bench 1 thread checks/s"]
+med = {n: [statistics.median(r[i] for r in rs) for i in range(len(rs[0]))] for n, rs in runs.items()}
+print(f"medians of {len(runs['old'])} rounds")
+print(f"{'':32} {'null-milter':>12} {'OLD':>10} {'NEW':>10} {'NEW/OLD':>8} {'NEW/null':>9}")
+for i, c in enumerate(cols):
+    null = f"{med['null'][i]:.0f}" if i < len(med["null"]) else ""
+    ratio_null = f"{med['new'][i] / med['null'][i]:.2f}" if i < len(med["null"]) else ""
+    print(f"{c:32} {null:>12} {med['old'][i]:>10.0f} {med['new'][i]:>10.0f} "
+          f"{med['new'][i] / med['old'][i]:>8.2f} {ratio_null:>9}")
+EOF
