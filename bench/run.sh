@@ -13,12 +13,16 @@
 # is under 2 ms (the issue 4 target "p99 RCPT latency < 2 ms at half load").
 #
 # Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R] [--rounds K]
-#                     [--accounts A] [--store memory|redis] [--keep DIR] [-- BENCH-ARGS...]
+#                     [--accounts A] [--store memory|redis] [--postfix] [--keep DIR]
+#                     [-- BENCH-ARGS...]
 # Everything after "--" goes to every floodgate-bench run unchanged. Ports come from the
 # environment: NULL_PORT (18898), FG_PORT (18899), REDIS_PORT (18379).
 # With --store redis it also prints Redis commands per message (INFO commandstats over the
 # floodgate runs) and then runs bench/redis-ceiling.sh on the same redis-server
 # (redis-benchmark with check.lua vs store-bench, and memory per subject).
+# With --postfix it ends with bench/postfix-throughput.sh --null-milter for the same build
+# and store: real Postfix without a milter, with null-milter and with floodgate (inet and
+# unix socket), alternating (needs root and postfix; see that script's --help).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,6 +35,7 @@ rounds=3
 accounts=100000
 store=memory
 keep=""
+postfix=0
 extra=()
 null_port="${NULL_PORT:-18898}"
 fg_port="${FG_PORT:-18899}"
@@ -46,8 +51,9 @@ while [[ $# -gt 0 ]]; do
     --accounts) accounts="$2"; shift 2 ;;
     --store) store="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
+    --postfix) postfix=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -284,4 +290,12 @@ fi
 
 if [[ "$store" == redis ]]; then
   "$here/redis-ceiling.sh" --build "$build" --port "$redis_port"
+fi
+
+if ((postfix)); then
+  # Its own daemons and ports: ours are stopped first, so they share nothing but the CPU.
+  cleanup
+  pids=()
+  trap - EXIT
+  "$here/postfix-throughput.sh" --build "$build" --store "$store" --null-milter
 fi
