@@ -309,7 +309,7 @@ class RedisConnection::Impl {
   // what the socket does not take goes to the io thread as an async_write, and later
   // commands queue behind it until it is done.
   void FlushLocked() {
-    if (writing_ || next_buf_.empty()) return;
+    if (writing_ || next_buf_.empty() || fd_ < 0) return;
     const ssize_t n = ::send(fd_, next_buf_.data(), next_buf_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(next_buf_.size())) {
       next_buf_.clear();
