@@ -12,6 +12,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "admin/admin_server.h"
+#include "admin/memory_admin_backend.h"
+#include "admin/request.h"
 #include "milter/alert_command.h"
 #include "milter/alert_log.h"
 #include "milter/callbacks.h"
@@ -86,6 +89,7 @@ class Reloader {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"file", path_}, {"limits", std::to_string(next->limits.size())}};
     if (next->store.backend != current->store.backend || next->store.url != current->store.url ||
+        next->store.admin_socket != current->store.admin_socket ||
         next->milter.socket != current->milter.socket ||
         next->metrics_listen != current->metrics_listen) {
       fields.emplace_back("note", "store, socket and metrics changes take effect after a restart");
@@ -152,6 +156,18 @@ int RunDaemon(const DaemonOptions& options) {
     alerts.Error("cannot open milter socket " + socket);
     return 1;
   }
+  // The admin socket is bound as the user floodgate starts as (root: /run/floodgate is
+  // root's), before privileges go; it serves once the memory store exists (below).
+  std::unique_ptr<admin::AdminServer> admin_server;
+  if (config->store.backend == policy::Backend::kMemory && !config->store.admin_socket.empty()) {
+    Result<std::unique_ptr<admin::AdminServer>> bound =
+        admin::AdminServer::Bind(config->store.admin_socket);
+    if (bound.ok()) {
+      admin_server = std::move(bound).value();
+    } else {  // mail goes on; only floodgatectl cannot reach this daemon
+      alerts.Error(bound.error().message() + "; floodgatectl cannot reach this floodgate");
+    }
+  }
   if (Status s = DropPrivileges(config->milter.user); !s.ok()) {
     alerts.Error(s.error().message());
     return 1;
@@ -170,6 +186,7 @@ int RunDaemon(const DaemonOptions& options) {
   if (config->store.backend != policy::Backend::kMemory) {
     fallback = std::make_unique<store::MemoryStore>(clock);
   }
+  auto* memory = dynamic_cast<store::MemoryStore*>(primary->get());
   // Every event goes through one sink: syslog, then the admin's alert_command (if any).
   CommandAlertSink events(alerts, holder);
   decider = std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), events);
@@ -189,6 +206,23 @@ int RunDaemon(const DaemonOptions& options) {
       return 1;
     }
     metrics_server = std::move(started).value();
+  }
+
+  // floodgatectl's requests, performed on this daemon's memory store with the config in
+  // force (a reload applies to them at once). Moved here so that it is destroyed, and its
+  // thread stopped, before the store, the sink and the context it uses.
+  std::unique_ptr<admin::AdminServer> admin_serving = std::move(admin_server);
+  if (admin_serving && memory != nullptr) {
+    auto backend = std::make_shared<admin::MemoryAdminBackend>(*memory, config->store.admin_socket);
+    admin_serving->Start(
+        [&holder, &events, backend](const nlohmann::json& json) -> Result<nlohmann::json> {
+          Result<admin::Request> request = admin::RequestFromJson(json);
+          if (!request.ok()) return request.error();
+          admin::Admin a(*holder.get(), *backend,
+                         [&events](const policy::Alert& alert) { events.Emit(alert); });
+          return admin::Perform(a, *request);
+        });
+    alerts.Info("admin socket " + config->store.admin_socket + " (floodgatectl)");
   }
 
   Reloader reloader(options.config_path, holder, events, decider->metrics());

@@ -85,6 +85,10 @@ struct StoreConfig {
   std::string key_prefix = "fg:";
   int timeout_ms = 50;
   OnError on_error = OnError::kLocal;
+  // Memory store only: the Unix socket through which floodgatectl reaches the counts and
+  // locks inside the daemon (mode 0600: root, or the user floodgate was started as).
+  // Empty: none.
+  std::string admin_socket = "/run/floodgate/admin.sock";
 };
 
 struct AlertsConfig {

@@ -6,17 +6,29 @@
 #include "policy/duration.h"
 
 namespace floodgate::policy {
-namespace {
 
-// The URL with any user/password replaced, so `floodgate -n` output can be pasted safely.
 std::string RedactUrl(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto at = url.find('@', scheme + 3);
-  const auto slash = url.find('/', scheme + 3);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
-  return url.substr(0, scheme + 3) + "***" + url.substr(at);
+  std::string out = url;
+  const auto scheme = out.find("://");
+  if (scheme == std::string::npos) return out;
+  const auto at = out.find('@', scheme + 3);
+  const auto slash = out.find('/', scheme + 3);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    out = out.substr(0, scheme + 3) + "***" + out.substr(at);
+  }
+  // Sentinel credentials travel in the query string.
+  for (std::string_view param : {"sentinel_password="}) {
+    for (auto p = out.find(param); p != std::string::npos; p = out.find(param, p + 1)) {
+      if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&')) continue;
+      const auto value = p + param.size();
+      const auto end = out.find('&', value);
+      out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+    }
+  }
+  return out;
 }
+
+namespace {
 
 const char* OnErrorMeaning(OnError e) {
   switch (e) {
@@ -88,6 +100,9 @@ std::string DescribeConfig(const Config& c) {
                      c.milter.timeout_s);
   if (c.store.backend == Backend::kMemory) {
     out += "store:   memory (this host only; counts are lost on restart)\n";
+    out += fmt::format("         admin socket: {}\n", c.store.admin_socket.empty()
+                                                          ? "(none: floodgatectl cannot reach it)"
+                                                          : c.store.admin_socket);
   } else {
     out += fmt::format("store:   redis {}, key prefix \"{}\", timeout {} ms\n",
                        RedactUrl(c.store.url), c.store.key_prefix, c.store.timeout_ms);

@@ -95,7 +95,9 @@ bool ReadMilter(ConfigReader& r, const TomlValue& t, MilterConfig* m) {
 
 bool ReadStore(ConfigReader& r, const TomlValue& t, StoreConfig* s) {
   if (!r.ExpectTable(t, "[store]") ||
-      !r.CheckKeys(t, {"backend", "url", "key_prefix", "timeout_ms", "on_error"}, "[store]") ||
+      !r.CheckKeys(t, {"backend", "url", "key_prefix", "timeout_ms", "on_error", "admin_socket"},
+                   "[store]") ||
+      !r.GetString(t, "admin_socket", &s->admin_socket) ||
       !r.GetEnum(t, "backend", {{"memory", Backend::kMemory}, {"redis", Backend::kRedis}},
                  &s->backend) ||
       !r.GetString(t, "url", &s->url) || !r.GetString(t, "key_prefix", &s->key_prefix) ||
@@ -121,6 +123,14 @@ bool ReadStore(ConfigReader& r, const TomlValue& t, StoreConfig* s) {
       return r.Fail(*v, fmt::format("invalid url \"{}\": expected redis://HOST:PORT/DB, "
                                     "unix:///PATH or redis+sentinel://HOST:PORT,.../MASTER",
                                     s->url));
+    }
+  }
+  if (const TomlValue* v = ConfigReader::Find(t, "admin_socket")) {
+    // sockaddr_un holds 107 bytes of path; relative paths would depend on the cwd.
+    if (!s->admin_socket.empty() && (s->admin_socket[0] != '/' || s->admin_socket.size() > 107)) {
+      return r.Fail(*v, fmt::format("invalid admin_socket \"{}\": an absolute path of at most "
+                                    "107 bytes, or \"\" for none",
+                                    s->admin_socket));
     }
   }
   if (const TomlValue* v = ConfigReader::Find(t, "key_prefix")) {

@@ -25,4 +25,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& source_na
 // settings, for `floodgate -n`; explains what each GCRA window lets through.
 std::string DescribeConfig(const Config& c);
 
+// The store URL with its password (and a sentinel_password) replaced by ***, for
+// output an admin may paste elsewhere.
+std::string RedactUrl(const std::string& url);
+
 }  // namespace floodgate::policy

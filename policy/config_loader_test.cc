@@ -204,6 +204,24 @@ TEST(ConfigLoaderTest, DescribeHidesRedisPassword) {
   EXPECT_TRUE(Contains(d, "redis://***@10.0.0.5:6379/0")) << d;
 }
 
+TEST(ConfigLoaderTest, RedactUrlHidesEveryPassword) {
+  EXPECT_EQ(RedactUrl("redis://u:p@h:1/0"), "redis://***@h:1/0");
+  EXPECT_EQ(RedactUrl("unix:///run/redis.sock"), "unix:///run/redis.sock");
+  EXPECT_EQ(RedactUrl("redis+sentinel://:pw@s1:26379,s2:26379/m?sentinel_password=sp&"
+                      "sentinel_user=u"),
+            "redis+sentinel://***@s1:26379,s2:26379/m?sentinel_password=***&sentinel_user=u");
+  EXPECT_EQ(RedactUrl("redis+sentinel://s1:26379/m?sentinel_user=u&sentinel_password=sp"),
+            "redis+sentinel://s1:26379/m?sentinel_user=u&sentinel_password=***");
+}
+
+TEST(ConfigLoaderTest, AdminSocketMayBeTurnedOff) {
+  Result<Config> c = ParseConfig("[store]\nadmin_socket = \"\"\n", "a.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->store.admin_socket, "");
+  EXPECT_TRUE(Contains(DescribeConfig(*c), "admin socket: (none")) << DescribeConfig(*c);
+  EXPECT_EQ(DefaultConfig().store.admin_socket, "/run/floodgate/admin.sock");
+}
+
 TEST(ConfigLoaderTest, DefaultConfigIsOneAccountLimit) {
   const Config c = DefaultConfig();
   EXPECT_EQ(c.source, "(built-in defaults)");

@@ -291,6 +291,10 @@ TEST(ConfigRefusalTest, RefusesKeyPrefixWithBraces) {
   ExpectRefused("bad_store_key_prefix.toml", 3, "invalid key_prefix \"{fg}\"");
 }
 
+TEST(ConfigRefusalTest, RefusesRelativeAdminSocket) {
+  ExpectRefused("bad_store_admin_socket.toml", 3, "invalid admin_socket \"run/admin.sock\"");
+}
+
 TEST(ConfigRefusalTest, RefusesZeroStoreTimeout) {
   ExpectRefused("bad_store_timeout.toml", 3, "timeout_ms must be from 1 to 10000");
 }

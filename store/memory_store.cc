@@ -109,6 +109,76 @@ std::size_t MemoryStore::size() const {
   return entries_.size() + locks_.size() + networks_.size() + lists_.size();
 }
 
+std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
+  std::lock_guard lock(mu_);
+  const Micros now = clock_.now();
+  std::vector<std::string> keys;
+  auto add = [&](const std::string& key, bool live) {
+    if (live && key.starts_with(prefix)) keys.push_back(key);
+  };
+  for (const auto& [key, e] : entries_) add(key, e.expires_at > now);
+  for (const auto& [key, l] : locks_) add(key, l.until > now);
+  for (const auto& [key, n] : networks_) add(key + ":networks", !n.seen.empty());
+  for (const auto& [key, l] : lists_) add(key, l.expires_at > now);
+  return keys;
+}
+
+std::map<std::string, std::string> MemoryStore::Fields(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::string> fields;
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.expires_at <= clock_.now()) return fields;
+  for (const auto& [period, w] : it->second.windows) {
+    const std::string p = std::to_string(period);
+    fields["t" + p] = std::to_string(w.tat);
+    if (w.reported_until != 0) {
+      fields["r" + p] = std::to_string(w.reported_until);
+      fields["n" + p] = std::to_string(w.refused);
+    }
+  }
+  return fields;
+}
+
+std::optional<MemoryStore::LockInfo> MemoryStore::GetLock(const std::string& lock_key) const {
+  std::lock_guard lock(mu_);
+  auto it = locks_.find(lock_key);
+  if (it == locks_.end() || it->second.until <= clock_.now()) return std::nullopt;
+  return LockInfo{it->second.reason, it->second.until};
+}
+
+void MemoryStore::SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us) {
+  std::lock_guard lock(mu_);
+  locks_[lock_key] = {reason, ttl_us > 0 ? clock_.now() + ttl_us : kNoExpiry};
+}
+
+bool MemoryStore::Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys) {
+  std::lock_guard lock(mu_);
+  const Micros now = clock_.now();
+  auto it = locks_.find(lock_key);
+  const bool was_locked = it != locks_.end() && it->second.until > now;
+  if (it != locks_.end()) locks_.erase(it);
+  networks_.erase(lock_key);
+  for (const std::string& key : limit_keys) {
+    if (auto e = entries_.find(key); e != entries_.end()) {
+      for (auto& [period, w] : e->second.windows) w.refused = 0;
+    }
+  }
+  return was_locked;
+}
+
+std::int64_t MemoryStore::Delete(const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  const Micros now = clock_.now();
+  std::int64_t deleted = 0;
+  for (const std::string& key : keys) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) continue;
+    if (it->second.expires_at > now) ++deleted;
+    entries_.erase(it);
+  }
+  return deleted;
+}
+
 void MemoryStore::SweepLocked(Micros now) {
   checks_since_sweep_ = 0;
   std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires_at <= now; });

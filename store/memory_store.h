@@ -9,8 +9,10 @@
 #pragma once
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +40,30 @@ class MemoryStore final : public CounterStore {
 
   // Number of keys currently held (tests, metrics).
   std::size_t size() const;
+
+  // The admin view (floodgatectl through the daemon's admin socket, admin/): the same
+  // facts the Redis store keeps, under the same key names.
+  Micros Now() const { return clock_.now(); }
+  // Live keys that start with `prefix`: limit keys, lock keys, network sets (lock key +
+  // ":networks", as RedisStore::NetworksKey names them) and lists.
+  std::vector<std::string> Keys(const std::string& prefix) const;
+  // A limit key's windows as check.lua's hash fields: t<period_us> (TAT) and, once a
+  // refusal was reported, r<period_us> and n<period_us>. Empty when it holds nothing.
+  std::map<std::string, std::string> Fields(const std::string& key) const;
+  struct LockInfo {
+    std::string reason;
+    Micros until = 0;  // kNoExpiry: until unlocked
+  };
+  static constexpr Micros kNoExpiry = std::numeric_limits<Micros>::max();
+  std::optional<LockInfo> GetLock(const std::string& lock_key) const;
+  // ttl_us 0: until unlocked.
+  void SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us);
+  // Drops the lock and the subject's network set and forgets the refused units counted in
+  // `limit_keys` (what caused the lock would lock it again); the buckets stay. True when
+  // a lock was live.
+  bool Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys);
+  // Forgets limit keys; returns how many held something.
+  std::int64_t Delete(const std::vector<std::string>& keys);
 
  private:
   // Windows are named by period, like the Redis hash fields, so that a limit whose

@@ -262,8 +262,9 @@ class SmtpSink(_Managed):
 class Floodgate(_Managed):
     """The floodgate daemon under test, with `config_text` (TOML) as its config.
 
-    The text may use {port}, {redis_url} and {prefix} placeholders (str.format);
-    {port} is the milter port chosen here. Runs `$FLOODGATE_BIN -f -e -c FILE` with
+    The text may use {port}, {redis_url}, {prefix} and {admin_socket} placeholders
+    (str.format); {port} is the milter port chosen here, {admin_socket} a private path
+    for the memory store's admin socket (floodgatectl). Runs `$FLOODGATE_BIN -f -e -c FILE` with
     stderr captured to a file so tests can read the alert lines without syslog.
     """
 
@@ -275,8 +276,13 @@ class Floodgate(_Managed):
         self.port = free_port()
         Floodgate._instances += 1
         self.prefix = prefix or f"fge2e{os.getpid()}x{Floodgate._instances}:"
+        # Its directory is created by floodgate (and removed by close()).
+        self.admin_dir = os.path.join(_TMP_ROOT or tempfile.gettempdir(),
+                                      f"fg-e2e-admin-{os.getpid()}-{Floodgate._instances}")
+        self.admin_socket = os.path.join(self.admin_dir, "admin.sock")
         self.config_text = config_text.format(
-            port=self.port, redis_url=redis.url if redis else "", prefix=self.prefix)
+            port=self.port, redis_url=redis.url if redis else "", prefix=self.prefix,
+            admin_socket=self.admin_socket)
         self.bin = os.environ.get("FLOODGATE_BIN")
         self.dir = None
         self.proc = None
@@ -345,6 +351,7 @@ class Floodgate(_Managed):
         log_tail = self.log_text()[-4000:]
         if self.dir:
             remove_tempdir(self.dir)
+        shutil.rmtree(self.admin_dir, ignore_errors=True)
         if problems:
             raise AssertionError(f"floodgate on port {self.port}: {', '.join(problems)}; log:\n"
                                  + log_tail)
@@ -717,6 +724,8 @@ def floodgate_toml(*limits, backend="memory", timeout_ms=500, on_error=None):
     Placeholders are filled by Floodgate, so literal braces are doubled here.
     """
     store = ['[store]', f'backend = "{backend}"']
+    if backend == "memory":
+        store.append('admin_socket = "{admin_socket}"')
     if backend == "redis":
         store += ['url = "{redis_url}"', 'key_prefix = "{prefix}"', f"timeout_ms = {timeout_ms}"]
         if on_error is not None:

@@ -1,23 +1,66 @@
 // floodgatectl: the admin tool. Inspects, locks, unlocks and resets subjects in the store
 // a floodgate.toml names, lists recent events, and holds/releases/deletes a subject's
-// messages still in the Postfix queue. Human-readable tables by default, --json for
-// scripts. Exit codes: 0 ok, 1 failure (store unreachable, postsuper failed), 2 usage.
+// messages still in the Postfix queue. With the Redis store it works on Redis itself;
+// with the memory store it asks the running daemon through store.admin_socket, which
+// performs the same operations on its own counts. Human-readable tables by default,
+// --json for scripts. Exit codes: 0 ok, 1 failure (store or daemon unreachable,
+// postsuper failed), 2 usage.
 #include <fmt/format.h>
+#include <syslog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
+#include "admin/admin.h"
+#include "admin/admin_server.h"
+#include "admin/redis_admin_backend.h"
+#include "admin/request.h"
+#include "admin/window_view.h"
+#include "milter/alert_command.h"
 #include "policy/config_loader.h"
 #include "policy/duration.h"
 #include "store/redis_store.h"
-#include "tools/ctl/admin.h"
 #include "tools/ctl/queue.h"
-#include "tools/ctl/window_view.h"
 
 namespace {
 
-using floodgate::ctl::Json;
+using floodgate::admin::Json;
+
+// A lock or unlock made from here, told like the daemon tells its own: syslog (ident
+// floodgate, facility mail) and the admin's alert_command.
+void Notify(const floodgate::policy::Config& config, const floodgate::policy::Alert& alert) {
+  const std::string line = floodgate::policy::FormatAlert(alert);
+  openlog("floodgate", LOG_PID, LOG_MAIL);
+  syslog(LOG_WARNING, "%s", line.c_str());
+  closelog();
+  if (!config.alerts.alert_command.empty()) {
+    floodgate::milter::AlertCommand runner;
+    runner.Submit(config.alerts.alert_command, alert);
+    runner.Drain();  // a short-lived tool: let the notification finish before exiting
+  }
+}
+
+// Runs the request where the counts are: on Redis here, or in the daemon (memory store).
+floodgate::Result<Json> Run(const floodgate::policy::Config& config,
+                            const floodgate::admin::Request& request) {
+  if (config.store.backend != floodgate::policy::Backend::kRedis) {
+    if (config.store.admin_socket.empty()) {
+      return floodgate::Error(floodgate::ErrorKind::kInvalid,
+                              "store.backend is \"memory\" and store.admin_socket is \"\": "
+                              "the counts live inside the floodgate process and nothing "
+                              "reaches them; set store.admin_socket and restart floodgate");
+    }
+    return floodgate::admin::CallAdminSocket(config.store.admin_socket,
+                                             floodgate::admin::ToJson(request));
+  }
+  auto redis = floodgate::store::RedisStore::Open(config.store.url, 5000, config.store.key_prefix);
+  if (!redis.ok()) return redis.error();
+  floodgate::admin::RedisAdminBackend backend(**redis, config.store.url);
+  floodgate::admin::Admin admin(
+      config, backend, [&config](const floodgate::policy::Alert& a) { Notify(config, a); });
+  return floodgate::admin::Perform(admin, request);
+}
 
 int Fail(const std::string& message, int code = 1) {
   std::fprintf(stderr, "floodgatectl: %s\n", message.c_str());
@@ -25,7 +68,7 @@ int Fail(const std::string& message, int code = 1) {
 }
 
 std::string Secs(const Json& j) {
-  return j.is_number() ? floodgate::ctl::HumanDuration(
+  return j.is_number() ? floodgate::admin::HumanDuration(
                              static_cast<floodgate::Micros>(j.get<double>() * 1'000'000))
                        : "never";
 }
@@ -121,58 +164,51 @@ int main(int argc, char** argv) {
 
   auto config = floodgate::policy::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.error().message(), 2);
-  if (config->store.backend != floodgate::policy::Backend::kRedis) {
-    return Fail(
-        "store.backend is \"memory\": its counts live inside the floodgate process; "
-        "floodgatectl needs store.backend = \"redis\"",
-        2);
-  }
-  auto redis =
-      floodgate::store::RedisStore::Open(config->store.url, 5000, config->store.key_prefix);
-  if (!redis.ok()) return Fail(redis.error().message());
-  floodgate::ctl::Admin admin(*config, **redis);
 
-  floodgate::policy::Subject subject;
+  floodgate::admin::Request request;
+  request.count = count;
+  request.reason = reason;
   if (!subject_text.empty()) {
+    // Checked here too, for a usage error (2) before anything is asked of the store.
     auto s = floodgate::policy::ParseSubject(subject_text);
     if (!s.ok()) return Fail(s.error().message(), 2);
-    subject = *s;
+    request.subject = s->ToString();
   }
-
-  floodgate::Result<Json> result = Json();
+  if (*lock && !ttl_text.empty()) {
+    auto d = floodgate::policy::ParseDuration(ttl_text);
+    if (!d) return Fail("--ttl: not a duration: " + ttl_text, 2);
+    request.ttl_s = *d;
+  }
   void (*human)(const Json&) = nullptr;
   if (*status) {
-    result = admin.Status();
+    request.op = "status";
   } else if (*show) {
-    result = admin.Show(subject);
+    request.op = "show";
     human = PrintShow;
   } else if (*top) {
-    result = admin.Top(count);
+    request.op = "top";
     human = PrintTop;
   } else if (*lock) {
-    std::int64_t ttl = 0;
-    if (!ttl_text.empty()) {
-      auto d = floodgate::policy::ParseDuration(ttl_text);
-      if (!d) return Fail("--ttl: not a duration: " + ttl_text, 2);
-      ttl = *d;
-    }
-    result = admin.Lock(subject, ttl, reason);
+    request.op = "lock";
   } else if (*unlock) {
-    result = admin.Unlock(subject);
+    request.op = "unlock";
   } else if (*reset) {
-    result = admin.Reset(subject);
+    request.op = "reset";
   } else if (*events) {
-    result = admin.Events(count);
+    request.op = "events";
     human = [](const Json& lines) {
       for (const Json& l : lines) fmt::print("{}\n", l.get<std::string>());
     };
   } else if (*queue) {
-    auto ids = admin.QueueIds(subject);
-    if (!ids.ok()) return Fail(ids.error().message());
-    auto queued = floodgate::ctl::FindQueued(*ids, postfix_config);
+    request.op = "queue-ids";
+  }
+  floodgate::Result<Json> result = Run(*config, request);
+  if (result.ok() && *queue) {
+    std::vector<std::string> ids;
+    for (const Json& id : *result) ids.push_back(id.get<std::string>());
+    auto queued = floodgate::ctl::FindQueued(ids, postfix_config);
     if (!queued.ok()) return Fail(queued.error().message());
-    Json j = {
-        {"subject", subject.ToString()}, {"recorded", ids->size()}, {"messages", Json::array()}};
+    Json j = {{"subject", request.subject}, {"recorded", ids.size()}, {"messages", Json::array()}};
     std::vector<std::string> found;
     for (const auto& m : *queued) {
       found.push_back(m.queue_id);

@@ -1,4 +1,4 @@
-#include "tools/ctl/window_view.h"
+#include "admin/window_view.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include "policy/planner.h"
 
-namespace floodgate::ctl {
+namespace floodgate::admin {
 namespace {
 
 std::int64_t Field(const std::map<std::string, std::string>& hash, const std::string& name) {
@@ -67,4 +67,4 @@ std::string DecodeKeyComponent(std::string_view e) {
   return out;
 }
 
-}  // namespace floodgate::ctl
+}  // namespace floodgate::admin

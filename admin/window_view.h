@@ -10,7 +10,7 @@
 #include "floodgate/clock.h"
 #include "policy/config.h"
 
-namespace floodgate::ctl {
+namespace floodgate::admin {
 
 struct WindowView {
   std::string rate;           // "300/1h"
@@ -32,4 +32,4 @@ std::string HumanDuration(Micros us);
 // Undoes policy::KeyComponent's %XX encoding (for display; hashed long values stay so).
 std::string DecodeKeyComponent(std::string_view encoded);
 
-}  // namespace floodgate::ctl
+}  // namespace floodgate::admin

@@ -1,12 +1,13 @@
 // Admin (floodgatectl) against a real redis-server: lock and unlock keep the lock index
 // that floodgate_locks_active counts (store/redis_store.h) in step with the lock keys.
-#include "tools/ctl/admin.h"
+#include "admin/admin.h"
 
 #include <gtest/gtest.h>
 
+#include "admin/redis_admin_backend.h"
 #include "tests/testing/redis_server.h"
 
-namespace floodgate::ctl {
+namespace floodgate::admin {
 namespace {
 
 TEST(AdminLocksTest, LockAndUnlockMoveTheActiveLockCount) {
@@ -23,7 +24,9 @@ TEST(AdminLocksTest, LockAndUnlockMoveTheActiveLockCount) {
   auto redis = store::RedisStore::Open(config.store.url, 2000, config.store.key_prefix);
   ASSERT_TRUE(redis.ok()) << redis.error().message();
   store::RedisStore& store = **redis;
-  Admin admin(config, store);
+  RedisAdminBackend backend(store, config.store.url);
+  int told = 0;
+  Admin admin(config, backend, [&told](const policy::Alert&) { ++told; });
   auto active = [&store] {
     const Result<std::int64_t> n = store.CountActiveLocks();
     EXPECT_TRUE(n.ok()) << n.error().message();
@@ -50,7 +53,8 @@ TEST(AdminLocksTest, LockAndUnlockMoveTheActiveLockCount) {
   ASSERT_TRUE(admin.Unlock(*bob).ok());
   EXPECT_EQ(active(), 0);
   EXPECT_EQ((*server)->RedisCli({"EXISTS", "ctl:locks"}).value(), "0");
+  EXPECT_EQ(told, 5) << "three locks and two unlocks were told";
 }
 
 }  // namespace
-}  // namespace floodgate::ctl
+}  // namespace floodgate::admin

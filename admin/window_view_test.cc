@@ -1,8 +1,8 @@
-#include "tools/ctl/window_view.h"
+#include "admin/window_view.h"
 
 #include <gtest/gtest.h>
 
-namespace floodgate::ctl {
+namespace floodgate::admin {
 namespace {
 
 constexpr Micros kSecond = 1'000'000;
@@ -61,4 +61,4 @@ TEST(DecodeKeyComponentTest, UndoesPercentEncoding) {
 }
 
 }  // namespace
-}  // namespace floodgate::ctl
+}  // namespace floodgate::admin

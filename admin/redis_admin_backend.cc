@@ -1,0 +1,121 @@
+#include "admin/redis_admin_backend.h"
+
+#include <chrono>
+
+namespace floodgate::admin {
+
+using store::RedisReply;
+
+Result<RedisReply> RedisAdminBackend::Run(std::vector<std::string> argv) {
+  const std::string name = argv.empty() ? "" : argv[0];
+  auto r = redis_.Command(std::move(argv), std::chrono::milliseconds(5000));
+  if (!r.ok()) return r.error();
+  if (r->is_error()) return Error(ErrorKind::kUnavailable, "redis " + name + ": " + r->str);
+  return r;
+}
+
+Result<Micros> RedisAdminBackend::Now() {
+  auto r = Run({"TIME"});
+  if (!r.ok()) return r.error();
+  if (r->elements.size() != 2) return Error(ErrorKind::kInternal, "unexpected TIME reply");
+  return std::stoll(r->elements[0].str) * 1'000'000 + std::stoll(r->elements[1].str);
+}
+
+Result<std::vector<std::string>> RedisAdminBackend::Keys(const std::string& prefix) {
+  std::vector<std::string> keys;
+  std::string cursor = "0";
+  do {
+    auto r = Run({"SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"});
+    if (!r.ok()) return r.error();
+    if (r->elements.size() != 2) return Error(ErrorKind::kInternal, "unexpected SCAN reply");
+    cursor = r->elements[0].str;
+    for (const RedisReply& k : r->elements[1].elements) keys.push_back(k.str);
+  } while (cursor != "0");
+  return keys;
+}
+
+Result<std::map<std::string, std::string>> RedisAdminBackend::Fields(const std::string& key) {
+  auto r = Run({"HGETALL", key});
+  if (!r.ok()) return r.error();
+  std::map<std::string, std::string> m;
+  for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    m[r->elements[i].str] = r->elements[i + 1].str;
+  }
+  return m;
+}
+
+Result<std::optional<LockInfo>> RedisAdminBackend::GetLock(const std::string& lock_key) {
+  auto reason = Run({"GET", lock_key});
+  if (!reason.ok()) return reason.error();
+  if (reason->type == RedisReply::Type::kNil) return std::optional<LockInfo>();
+  auto ttl = Run({"PTTL", lock_key});
+  if (!ttl.ok()) return ttl.error();
+  LockInfo info{reason->str, std::nullopt};
+  if (ttl->integer >= 0) info.expires_in_us = ttl->integer * 1000;
+  return std::optional<LockInfo>(std::move(info));
+}
+
+Result<std::string> RedisAdminBackend::SetLock(const std::string& lock_key,
+                                               const std::string& reason, Micros ttl_us) {
+  std::vector<std::string> argv = {"SET", lock_key, reason};
+  if (ttl_us > 0) {
+    argv.push_back("PX");
+    argv.push_back(std::to_string((ttl_us + 999) / 1000));
+  }
+  auto r = Run(std::move(argv));
+  if (!r.ok()) return r.error();
+  // Counted by floodgate_locks_active from here on (a separate key: another hash slot).
+  const Status indexed = redis_.IndexLock(lock_key, ttl_us);
+  if (!indexed.ok()) {
+    return "locked, but floodgate_locks_active will not count it (lock it again): " +
+           indexed.error().message();
+  }
+  return std::string();
+}
+
+Result<bool> RedisAdminBackend::Unlock(const std::string& lock_key,
+                                       const std::vector<std::string>& limit_keys) {
+  // The refused-unit counters are the n<period> fields of check.lua. One script: every key
+  // shares the subject's hash slot.
+  static constexpr const char* kUnlockLua =
+      "local n = redis.call('DEL', KEYS[1]) "
+      "redis.call('DEL', KEYS[2]) "
+      "for i = 3, #KEYS do "
+      "  for _, f in ipairs(redis.call('HKEYS', KEYS[i])) do "
+      "    if string.sub(f, 1, 1) == 'n' then redis.call('HDEL', KEYS[i], f) end "
+      "  end "
+      "end "
+      "return n";
+  std::vector<std::string> argv = {"EVAL", kUnlockLua, std::to_string(limit_keys.size() + 2),
+                                   lock_key, store::RedisStore::NetworksKey(lock_key)};
+  argv.insert(argv.end(), limit_keys.begin(), limit_keys.end());
+  auto r = Run(std::move(argv));
+  if (!r.ok()) return r.error();
+  // Best effort: a member whose lock key is gone is never counted anyway (redis_store.h).
+  (void)redis_.UnindexLock(lock_key);
+  return r->integer > 0;  // the lock key was there
+}
+
+Result<std::int64_t> RedisAdminBackend::Delete(const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::int64_t{0};
+  std::vector<std::string> argv = {"DEL"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  auto r = Run(std::move(argv));
+  if (!r.ok()) return r.error();
+  return static_cast<std::int64_t>(r->integer);
+}
+
+Result<std::vector<std::string>> RedisAdminBackend::List(const std::string& key, int count) {
+  auto r = Run({"LRANGE", key, "0", std::to_string(count > 0 ? count - 1 : -1)});
+  if (!r.ok()) return r.error();
+  std::vector<std::string> items;
+  for (const RedisReply& e : r->elements) items.push_back(e.str);
+  return items;
+}
+
+Status RedisAdminBackend::Append(const std::string& key, const std::string& value,
+                                 std::size_t max_len, Micros ttl_us) {
+  return redis_.Append(key, value, max_len, ttl_us);
+}
+
+}  // namespace floodgate::admin
