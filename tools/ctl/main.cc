@@ -7,6 +7,7 @@
 // postsuper failed), 2 usage.
 #include <fmt/format.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -162,7 +163,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  auto config = floodgate::policy::LoadConfig(config_path);
+  // Like the daemon: no config file at all means the built-in defaults (memory store,
+  // admin socket /run/floodgate/admin.sock), so floodgatectl reaches a floodgate started
+  // without -c. A file named with -c must exist.
+  const bool defaults = app.count("--config") == 0 && access(config_path.c_str(), F_OK) != 0;
+  auto config =
+      defaults ? floodgate::Result<floodgate::policy::Config>(floodgate::policy::DefaultConfig())
+               : floodgate::policy::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.error().message(), 2);
 
   floodgate::admin::Request request;
