@@ -51,26 +51,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for_port() {  # port, pid
-  local i
-  for i in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    kill -0 "$2" 2>/dev/null || { echo "compare-builds.sh: a daemon for port $1 exited" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "compare-builds.sh: nothing listens on port $1" >&2
-  exit 1
-}
+me=compare-builds.sh
+# shellcheck source=ports.sh
+source "$(dirname "$0")/ports.sh"
 
-for p in "$redis_port" "${port[@]}"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "compare-builds.sh: port $p is already in use" >&2
-    exit 1
-  fi
-done
+require_free_port "$redis_port" redis-server REDIS_PORT
+require_free_port "${port[old]}" "floodgate (OLD)" OLD_PORT
+require_free_port "${port[new]}" "floodgate (NEW)" NEW_PORT
+require_free_port "${port[null]}" null-milter NULL_PORT
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
 pids+=($!)
-wait_for_port "$redis_port" "${pids[-1]}"
+wait_for_port "$redis_port" redis-server "${pids[-1]}"
 for v in old new; do
   cat >"$work/$v.toml" <<EOF
 [milter]
@@ -89,11 +80,11 @@ action = "tempfail"
 EOF
   "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
   pids+=($!)
-  wait_for_port "${port[$v]}" "${pids[-1]}"
+  wait_for_port "${port[$v]}" "floodgate ($v)" "${pids[-1]}"
 done
 "$new/tools/null-milter" -p "inet:${port[null]}@127.0.0.1" >/dev/null 2>&1 &
 pids+=($!)
-wait_for_port "${port[null]}" "${pids[-1]}"
+wait_for_port "${port[null]}" null-milter "${pids[-1]}"
 
 rate() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(round(d.get("rcpt_decisions_per_s", d.get("checks_per_s", 0))))'; }
 milter() {  # target, sessions, messages
