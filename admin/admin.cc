@@ -171,7 +171,9 @@ Result<Json> Admin::Lock(const policy::Subject& subject, std::int64_t ttl_s,
                 {"by", "floodgatectl"},
                 {"ttl", ttl_s > 0 ? policy::PeriodText(ttl_s) : "none"}}});
   if (!warning->empty()) return Error(ErrorKind::kUnavailable, *warning);
-  return LockState(subject);
+  auto state = LockState(subject);
+  if (state.ok()) (*state)["subject"] = subject.ToString();
+  return state;
 }
 
 Result<Json> Admin::Unlock(const policy::Subject& subject) {

@@ -111,6 +111,32 @@ void PrintTop(const Json& rows) {
   }
 }
 
+void PrintStatus(const Json& j) {
+  fmt::print("store:  {} ({})\n", j["store"].get<std::string>(), j["url"].get<std::string>());
+  fmt::print("keys:   {} under prefix {}, {} lock(s) active, {} limit(s) configured\n",
+             j["keys"].get<long>(), j["key_prefix"].get<std::string>(),
+             j["locks_active"].get<long>(), j["limits"].get<long>());
+}
+
+void PrintLock(const Json& j) {
+  fmt::print("{} locked (reason={}), {}\n", j.value("subject", std::string("subject")),
+             j.value("reason", std::string()),
+             j["expires_in_s"].is_number() ? "expires in " + Secs(j["expires_in_s"])
+                                           : std::string("until unlocked"));
+}
+
+void PrintUnlock(const Json& j) {
+  fmt::print("{} {}\n", j["subject"].get<std::string>(),
+             j["was_locked"].get<bool>()
+                 ? "unlocked; the networks and refusals that locked it are forgotten"
+                 : "was not locked; its networks and refusals are forgotten anyway");
+}
+
+void PrintReset(const Json& j) {
+  fmt::print("{}: counts forgotten ({} limit key(s) held some)\n", j["subject"].get<std::string>(),
+             j["deleted"].get<long>());
+}
+
 void Print(const Json& j, bool json, void (*human)(const Json&)) {
   if (json || !human) {
     std::cout << j.dump(json ? 2 : -1) << "\n";
@@ -189,6 +215,7 @@ int main(int argc, char** argv) {
   void (*human)(const Json&) = nullptr;
   if (*status) {
     request.op = "status";
+    human = PrintStatus;
   } else if (*show) {
     request.op = "show";
     human = PrintShow;
@@ -197,10 +224,13 @@ int main(int argc, char** argv) {
     human = PrintTop;
   } else if (*lock) {
     request.op = "lock";
+    human = PrintLock;
   } else if (*unlock) {
     request.op = "unlock";
+    human = PrintUnlock;
   } else if (*reset) {
     request.op = "reset";
+    human = PrintReset;
   } else if (*events) {
     request.op = "events";
     human = [](const Json& lines) {
