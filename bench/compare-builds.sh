@@ -52,8 +52,8 @@ cleanup() {
 trap cleanup EXIT
 
 me=compare-builds.sh
-# shellcheck source=ports.sh
-source "$(dirname "$0")/ports.sh"
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 require_free_port "$redis_port" redis-server REDIS_PORT
 require_free_port "${port[old]}" "floodgate (OLD)" OLD_PORT
@@ -70,14 +70,8 @@ socket = "inet:${port[$v]}@127.0.0.1"
 [store]
 backend = "redis"
 url = "redis://127.0.0.1:$redis_port/0"
-
-[[limit]]
-name = "bench"
-subject = "account"
-count = "recipients"
-rate = ["1000000000/1d"]
-action = "tempfail"
 EOF
+  bench_limit_toml >>"$work/$v.toml"
   "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
   pids+=($!)
   wait_for_port "${port[$v]}" "floodgate ($v)" "${pids[-1]}"

@@ -207,8 +207,8 @@ def floodgate_config(socket_spec, metrics_port, redis):
     if redis:
         store = 'backend = "redis"\nurl = "{redis_url}"\nkey_prefix = "{prefix}"'
     else:
-        store = 'backend = "memory"'
-    # Floodgate() fills {port}, {redis_url} and {prefix} with str.format.
+        store = 'backend = "memory"\nadmin_socket = "{admin_socket}"'
+    # Floodgate() fills {port}, {redis_url}, {prefix} and {admin_socket} with str.format.
     return FLOODGATE_TOML.replace("{socket}", socket_spec).replace(
         "{metrics_port}", str(metrics_port)).replace("{store}", store)
 

@@ -82,8 +82,8 @@ cleanup() {
 trap cleanup EXIT
 
 me=run.sh
-# shellcheck source=ports.sh
-source "$here/ports.sh"
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 ctxt() { awk '$1 == "ctxt" {print $2}' /proc/stat; }  # context switches since boot, all CPUs
 
@@ -107,13 +107,15 @@ run_half() {  # name, port, round, messages/s
     echo "run.sh: $1: half-load floodgate-bench reported errors (see $work/$1-half.$3.json)" >&2
 }
 
-# A limit no benchmark reaches, so every RCPT is a full check-and-charge that passes.
+# floodgate's config: its store, and bench_limit_toml's limit (common.sh). No admin
+# socket: a floodgate the machine runs for real may hold the default one.
 cat >"$work/floodgate.toml" <<EOF
 [milter]
 socket = "inet:$fg_port@127.0.0.1"
 
 [store]
 backend = "$store"
+admin_socket = ""
 EOF
 if [[ "$store" == redis ]]; then
   command -v redis-server >/dev/null || { echo "run.sh: --store redis needs redis-server" >&2; exit 2; }
@@ -124,15 +126,7 @@ if [[ "$store" == redis ]]; then
   wait_for_port "$redis_port" redis-server "${pids[-1]}"
   echo "url = \"redis://127.0.0.1:$redis_port/0\"" >>"$work/floodgate.toml"
 fi
-cat >>"$work/floodgate.toml" <<'EOF'
-
-[[limit]]
-name = "bench"
-subject = "account"
-count = "recipients"
-rate = ["1000000000/1d"]
-action = "tempfail"
-EOF
+bench_limit_toml >>"$work/floodgate.toml"
 
 require_free_port "$null_port" null-milter NULL_PORT
 require_free_port "$fg_port" floodgate FG_PORT

@@ -1,5 +1,19 @@
-# bench/ports.sh: sourced by the bench scripts. Set `me` (the script's name, for messages)
+# bench/common.sh: sourced by the bench scripts. Set `me` (the script's name, for messages)
 # and `work` (where the daemons' logs are) before calling.
+
+# The one limit every floodgate benchmark runs with: no run reaches it, so every RCPT is a
+# full check-and-charge that passes.
+bench_limit_toml() {
+  cat <<'EOF'
+
+[[limit]]
+name = "bench"
+subject = "account"
+count = "recipients"
+rate = ["1000000000/1d"]
+action = "tempfail"
+EOF
+}
 
 wait_for_port() {  # port, name, pid: until the daemon `pid` listens on 127.0.0.1:port
   local i
