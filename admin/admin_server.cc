@@ -180,7 +180,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Bind(const std::string& path) 
   ::unlink(path.c_str());  // a stale file from a floodgate that did not stop cleanly
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  impl->listener = Fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a client gone between poll and accept must not leave the thread stuck
+  // in accept(2), where the stop pipe cannot reach it.
+  impl->listener = Fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (impl->listener.get() < 0) return Error(ErrorKind::kInternal, Errno("socket"));
   // 0600 from the start: no window in which others could connect.
   const mode_t old = ::umask(0177);
