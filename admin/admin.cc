@@ -6,7 +6,6 @@
 #include <ctime>
 
 #include "admin/window_view.h"
-#include "policy/config_loader.h"
 #include "policy/planner.h"
 
 namespace floodgate::admin {
@@ -51,11 +50,10 @@ void Admin::RecordEvent(const policy::Alert& alert) {
 
 Result<Json> Admin::Status() {
   const std::string& prefix = config_.store.key_prefix;
-  Json j = {
-      {"store", backend_.name()},
-      {"url", backend_.name() == "redis" ? policy::RedactUrl(backend_.where()) : backend_.where()},
-      {"key_prefix", prefix},
-      {"limits", config_.limits.size()}};
+  Json j = {{"store", backend_.name()},
+            {"url", backend_.where()},
+            {"key_prefix", prefix},
+            {"limits", config_.limits.size()}};
   auto keys = backend_.Keys(prefix + "{");
   if (!keys.ok())
     return Error(ErrorKind::kUnavailable, "store unreachable: " + keys.error().message());

@@ -24,7 +24,7 @@ struct LockInfo {
 class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
-  // "redis" or "memory", and where it is, for `status`.
+  // "redis" or "memory", and where it is, for `status` (never with a password in it).
   virtual std::string name() const = 0;
   virtual std::string where() const = 0;
   // The store's clock (Redis TIME): windows are judged by the time the store decides with.

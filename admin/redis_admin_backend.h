@@ -4,6 +4,7 @@
 #pragma once
 
 #include "admin/admin_backend.h"
+#include "policy/config_loader.h"
 #include "store/redis_store.h"
 
 namespace floodgate::admin {
@@ -14,7 +15,7 @@ class RedisAdminBackend final : public AdminBackend {
       : redis_(redis), url_(std::move(url)) {}
 
   std::string name() const override { return "redis"; }
-  std::string where() const override { return url_; }
+  std::string where() const override { return policy::RedactUrl(url_); }
   Result<Micros> Now() override;
   Result<std::vector<std::string>> Keys(const std::string& prefix) override;
   Result<std::map<std::string, std::string>> Fields(const std::string& key) override;
@@ -33,7 +34,7 @@ class RedisAdminBackend final : public AdminBackend {
   Result<store::RedisReply> Run(std::vector<std::string> argv);
 
   store::RedisStore& redis_;
-  std::string url_;  // as the config wrote it (status shows it redacted)
+  std::string url_;  // as the config wrote it
 };
 
 }  // namespace floodgate::admin
