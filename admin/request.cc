@@ -1,16 +1,50 @@
 #include "admin/request.h"
 
-#include <algorithm>
-#include <array>
 #include <string_view>
 
 namespace floodgate::admin {
 namespace {
 
-constexpr std::array<std::string_view, 8> kOps = {"status", "show",  "top",    "lock",
-                                                  "unlock", "reset", "events", "queue-ids"};
+// Every command: its name, whether it names a subject, and what it does. The one list
+// both validation and dispatch read.
+struct Command {
+  std::string_view op;
+  bool needs_subject;
+  Result<Json> (*run)(Admin&, const Request&, const policy::Subject&);
+};
 
-bool NeedsSubject(std::string_view op) { return op != "status" && op != "top" && op != "events"; }
+constexpr Command kCommands[] = {
+    {"status", false, [](Admin& a, const Request&, const policy::Subject&) { return a.Status(); }},
+    {"show", true, [](Admin& a, const Request&, const policy::Subject& s) { return a.Show(s); }},
+    {"top", false,
+     [](Admin& a, const Request& r, const policy::Subject&) { return a.Top(r.count); }},
+    {"lock", true,
+     [](Admin& a, const Request& r, const policy::Subject& s) {
+       return a.Lock(s, r.ttl_s, r.reason);
+     }},
+    {"unlock", true,
+     [](Admin& a, const Request&, const policy::Subject& s) { return a.Unlock(s); }},
+    {"reset", true, [](Admin& a, const Request&, const policy::Subject& s) { return a.Reset(s); }},
+    {"events", false,
+     [](Admin& a, const Request& r, const policy::Subject&) { return a.Events(r.count); }},
+    {"queue-ids", true,
+     [](Admin& a, const Request&, const policy::Subject& s) -> Result<Json> {
+       auto ids = a.QueueIds(s);
+       if (!ids.ok()) return ids.error();
+       return Json(*ids);
+     }},
+};
+
+const Command* Find(std::string_view op) {
+  for (const Command& c : kCommands) {
+    if (c.op == op) return &c;
+  }
+  return nullptr;
+}
+
+Error Unknown(const std::string& op) {
+  return Error(ErrorKind::kInvalid, "unknown admin request \"" + op.substr(0, 32) + "\"");
+}
 
 }  // namespace
 
@@ -38,10 +72,9 @@ Result<Request> RequestFromJson(const Json& j) {
   } catch (const Json::exception&) {
     return bad;
   }
-  if (std::find(kOps.begin(), kOps.end(), r.op) == kOps.end()) {
-    return Error(ErrorKind::kInvalid, "unknown admin request \"" + r.op.substr(0, 32) + "\"");
-  }
-  if (NeedsSubject(r.op) && r.subject.empty()) {
+  const Command* command = Find(r.op);
+  if (command == nullptr) return Unknown(r.op);
+  if (command->needs_subject && r.subject.empty()) {
     return Error(ErrorKind::kInvalid, r.op + " needs a subject");
   }
   if (r.count < 1 || r.count > 100000 || r.ttl_s < 0) {
@@ -51,25 +84,15 @@ Result<Request> RequestFromJson(const Json& j) {
 }
 
 Result<Json> Perform(Admin& admin, const Request& r) {
+  const Command* command = Find(r.op);
+  if (command == nullptr) return Unknown(r.op);
   policy::Subject subject;
-  if (NeedsSubject(r.op)) {
+  if (command->needs_subject) {
     auto parsed = policy::ParseSubject(r.subject);
     if (!parsed.ok()) return parsed.error();
     subject = *parsed;
   }
-  if (r.op == "status") return admin.Status();
-  if (r.op == "show") return admin.Show(subject);
-  if (r.op == "top") return admin.Top(r.count);
-  if (r.op == "lock") return admin.Lock(subject, r.ttl_s, r.reason);
-  if (r.op == "unlock") return admin.Unlock(subject);
-  if (r.op == "reset") return admin.Reset(subject);
-  if (r.op == "events") return admin.Events(r.count);
-  if (r.op == "queue-ids") {
-    auto ids = admin.QueueIds(subject);
-    if (!ids.ok()) return ids.error();
-    return Json(*ids);
-  }
-  return Error(ErrorKind::kInvalid, "unknown admin request \"" + r.op.substr(0, 32) + "\"");
+  return command->run(admin, r, subject);
 }
 
 }  // namespace floodgate::admin
