@@ -79,8 +79,8 @@ class RedisConnection::Impl {
     req->done = std::move(done);
     {
       // The common case, on the caller's thread: connected, healthy, in time.
+      const auto now = SteadyClock::now();  // read before the lock: less time holding it
       std::lock_guard lock(mu_);
-      const auto now = SteadyClock::now();
       if (state_ == State::kConnected && now < req->deadline && !StalledLocked(now)) {
         EnqueueLocked(std::move(req));
         // Alone: send it now. Behind others: the io thread sends everything that queued
