@@ -34,7 +34,7 @@ std::vector<std::string> Admin::LimitKeys(const policy::Subject& subject) const 
   for (const policy::Limit& limit : config_.limits) {
     if (limit.subject != subject.kind) continue;
     keys.push_back(policy::StoreKey(config_.store.key_prefix, subject.kind,
-                                    policy::SubjectValueFor(subject, limit), limit.name));
+                                    policy::SubjectValueFor(subject, limit), limit));
   }
   return keys;
 }
@@ -82,21 +82,20 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
   for (const policy::Limit& limit : config_.limits) {
     if (limit.subject != subject.kind) continue;
     const std::string value = policy::SubjectValueFor(subject, limit);
-    auto fields = backend_.Fields(
-        policy::StoreKey(config_.store.key_prefix, subject.kind, value, limit.name));
+    auto fields =
+        backend_.Fields(policy::StoreKey(config_.store.key_prefix, subject.kind, value, limit));
     if (!fields.ok()) return fields.error();
     Json l = {{"limit", limit.name},
               {"action", policy::ToString(limit.action)},
               {"count", policy::ToString(limit.count)},
+              {"traffic", limit.traffic.ToString()},
+              {"destinations", policy::ToString(limit.destinations)},
               {"windows", Json::array()}};
     std::vector<policy::Rate> rates = limit.rates;
-    for (const policy::Override& o : config_.overrides) {
-      if (o.limit == limit.name &&
-          (o.exact == value || (!o.domain.empty() && value.ends_with("@" + o.domain)))) {
-        rates = o.rates;
-        l["override"] = o.exact.empty() ? "*@" + o.domain : o.exact;
-        if (!o.exact.empty()) break;
-      }
+    if (const policy::Override* o = policy::FindOverride(config_, limit, value)) {
+      rates = o->rates;
+      l["override"] = o->exact.empty() ? "*@" + o->domain : o->exact;
+      if (o->action) l["action"] = policy::ToString(*o->action);
     }
     for (const policy::Rate& r : rates)
       l["windows"].push_back(WindowJson(ViewWindow(r, *fields, *now)));
@@ -130,14 +129,22 @@ Result<Json> Admin::Top(int count) {
       continue;
     }
     if (key.size() <= close + 2 || key[close + 1] != ':') continue;
-    const std::string limit_name = key.substr(close + 2);
-    auto limit = std::find_if(config_.limits.begin(), config_.limits.end(),
-                              [&](const policy::Limit& l) { return l.name == limit_name; });
+    const std::string suffix = key.substr(close + 1);
+    auto limit =
+        std::find_if(config_.limits.begin(), config_.limits.end(),
+                     [&](const policy::Limit& l) { return policy::LimitKeySuffix(l) == suffix; });
     if (limit == config_.limits.end()) continue;
     auto fields = backend_.Fields(key);
     if (!fields.ok()) return fields.error();
-    Row row{{{"subject", subject}, {"limit", limit_name}}, 0.0};
-    for (const policy::Rate& rate : limit->rates) {
+    Row row{{{"subject", subject}, {"limit", limit->name}, {"traffic", limit->traffic.ToString()}},
+            0.0};
+    // The rates the milter enforces for this subject: an override's, if one applies.
+    const auto colon = subject.find(':');
+    const policy::Override* o =
+        colon == std::string::npos
+            ? nullptr
+            : policy::FindOverride(config_, *limit, subject.substr(colon + 1));
+    for (const policy::Rate& rate : o ? o->rates : limit->rates) {
       const WindowView v = ViewWindow(rate, *fields, *now);
       if (v.fill() >= row.fill) {
         row.fill = v.fill();

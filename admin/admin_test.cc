@@ -20,6 +20,7 @@ TEST(AdminLocksTest, LockAndUnlockMoveTheActiveLockCount) {
   policy::Limit l;
   l.name = "submission";
   l.subject = policy::SubjectKind::kAccount;
+  l.traffic = policy::DefaultTraffic(l.subject);
   config.limits = {l};
   auto redis = store::RedisStore::Open(config.store.url, 2000, config.store.key_prefix);
   ASSERT_TRUE(redis.ok()) << redis.error().message();

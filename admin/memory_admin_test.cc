@@ -21,6 +21,7 @@ class MemoryAdminTest : public ::testing::Test {
     policy::Limit l;
     l.name = "submission";
     l.subject = policy::SubjectKind::kAccount;
+    l.traffic = policy::DefaultTraffic(l.subject);
     l.rates = {policy::Rate{3, 3600, 3, "3/1h"}};
     config_.limits = {l};
   }
@@ -28,7 +29,7 @@ class MemoryAdminTest : public ::testing::Test {
   // One milter check of `who`'s submission limit (3/1h), as the planner names it.
   bool Send(const std::string& who) {
     LimitCheck c = testing::Limit(
-        policy::StoreKey("fg:", policy::SubjectKind::kAccount, who, "submission"), 3, kHour);
+        policy::SubjectKey("fg:", policy::SubjectKind::kAccount, who) + ":submission", 3, kHour);
     c.lock_key = policy::LockKey("fg:", policy::SubjectKind::kAccount, who);
     c.lock_ttl_us = kHour;
     auto r = store_.Check({c});

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "policy/classify.h"
 #include "policy/escape.h"
 #include "policy/facts.h"
 #include "policy/planner.h"
@@ -62,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Limit l;
     l.name = std::string("l-") + ToString(kind);
     l.subject = kind;
+    l.traffic = DefaultTraffic(l.subject);
     Rate r;
     r.amount = 10;
     r.period_s = 60;
@@ -72,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   facts.account = Lower(login);
   facts.sender = NormaliseAddress(sender);
   facts.client = Address::Parse(address);
+  facts.traffic = Classify(config.traffic, facts);
   const Plan plan = MakePlan(config, facts, {});
   for (const auto& c : plan.checks) CheckKey(c.key);
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "milter/session.h"
+#include "policy/classify.h"
 #include "policy/facts.h"
 
 namespace floodgate::milter {
@@ -90,23 +91,28 @@ sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
     s->config = g_context->config.get();
     s->facts.account = policy::Lower(Macro(ctx, "{auth_authen}"));
     s->facts.sender = policy::NormaliseAddress(argv && argv[0] ? argv[0] : "");
+    s->facts.traffic = policy::Classify(s->config->traffic, s->facts);
     return SMFIS_CONTINUE;
   });
 }
 
-sfsistat OnEnvRcpt(SMFICTX* ctx, char**) {
+sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
   return Guard("rcpt", [&] {
     Session* s = GetSession(ctx);
     if (!s || !s->config) return SMFIS_CONTINUE;
+    const bool local = policy::IsLocalRecipient(s->config->traffic, argv && argv[0] ? argv[0] : "");
     ++s->recipients;
+    if (!local) ++s->external_recipients;
     // Postfix treats a recipient-stage refusal of sendmail mail as a configuration error:
     // local submissions are decided at end of message.
     if (s->facts.local_submission) return SMFIS_CONTINUE;
     policy::Event event;
     event.stage = policy::Stage::kRecipient;
-    event.message_charged = s->message_charged;
+    event.charged = &s->charged;
+    event.recipient_local = local;
     const policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
-    if (v.disposition == policy::Disposition::kContinue) s->message_charged = true;
+    for (std::size_t limit : v.messages_charged) s->charged.Add(limit);
+    if (v.disposition == policy::Disposition::kContinue) s->accepted = true;
     // CONTINUE, never ACCEPT: ACCEPT would end filtering of the whole message.
     return Apply(ctx, v);
   });
@@ -125,6 +131,7 @@ sfsistat OnEom(SMFICTX* ctx) {
       policy::Event event;
       event.stage = policy::Stage::kEndOfMessage;
       event.recipients = s->recipients;
+      event.external_recipients = s->external_recipients;
       policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
       // A locally submitted message is only ever tempfailed: it stays in the maildrop
       // queue and pickup retries it, so nothing is lost and nothing bounces.
@@ -134,7 +141,7 @@ sfsistat OnEom(SMFICTX* ctx) {
         v.reply.xcode = "4.7.28";
       }
       status = Apply(ctx, v);
-    } else if (s->message_charged) {
+    } else if (s->accepted) {
       g_context->decider.RecordQueueId(*s->config, s->facts, Macro(ctx, "i"));
     }
     s->ResetTransaction();

@@ -44,6 +44,7 @@ class DeciderTest : public ::testing::Test {
     policy::Limit l;
     l.name = "submission";
     l.subject = policy::SubjectKind::kAccount;
+    l.traffic = policy::DefaultTraffic(l.subject);
     policy::Rate r;
     r.amount = 10;
     r.period_s = 3600;
@@ -51,6 +52,7 @@ class DeciderTest : public ::testing::Test {
     config_.limits = {l};
     facts_.client = policy::Address::Parse("203.0.113.9");
     facts_.account = "alice@example.org";
+    facts_.traffic = policy::Traffic::kSubmission;
   }
   int Accepted(int attempts) {
     int n = 0;
@@ -78,7 +80,7 @@ TEST_F(DeciderTest, LimitExceededIsLoggedOncePerWindowNotPerMessage) {
   EXPECT_EQ(Count("event=limit_exceeded"), 1);
   EXPECT_EQ(alerts_.lines()[0],
             "event=limit_exceeded subject=account:alice@example.org limit=submission window=1h "
-            "count=10 action=tempfail client=203.0.113.9");
+            "count=10 action=tempfail traffic=submission client=203.0.113.9");
 }
 
 TEST_F(DeciderTest, EventsAreKeptInTheStoreWithATimestamp) {

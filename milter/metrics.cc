@@ -123,13 +123,18 @@ void Metrics::CountDecisions(const policy::Plan& plan, const CheckOutcome& outco
           break;
       }
     }
-    CountDecision(p.limit->name, d);
+    CountDecision(p.limit->name, plan.traffic, d);
     if (lo.newly_locked) CountLock(p.limit->name);
   }
 }
 
-void Metrics::CountDecision(std::string_view limit, LimitDecision decision) {
-  For(limit).decisions[static_cast<std::size_t>(decision)].fetch_add(1, kRelaxed);
+void Metrics::CountDecision(std::string_view limit, policy::Traffic traffic,
+                            LimitDecision decision) {
+  LimitCounters& c = For(limit);
+  const auto t = static_cast<std::size_t>(traffic);
+  const unsigned bit = 1u << t;
+  if ((c.seen.load(kRelaxed) & bit) == 0) c.seen.fetch_or(bit, kRelaxed);
+  c.decisions[t][static_cast<std::size_t>(decision)].fetch_add(1, kRelaxed);
 }
 
 void Metrics::CountLock(std::string_view limit) { For(limit).locks.fetch_add(1, kRelaxed); }
@@ -168,13 +173,20 @@ std::string Metrics::RenderPrometheus() const {
   const Table& limits = *table_.load(std::memory_order_acquire);
 
   Header(out, "floodgate_decisions_total", "counter",
-         "Limit checks by limit and outcome: accepted, tempfail, reject, monitor (a monitor "
-         "limit that would have refused) or locked.");
+         "Limit checks by limit, outcome (accepted, tempfail, reject, monitor: a monitor "
+         "limit that would have refused, or locked) and traffic class (submission, local, "
+         "relay, inbound).");
   for (const LimitCounters* c : limits) {
-    for (std::size_t d = 0; d < kLimitDecisions; ++d) {
-      line(fmt::format("floodgate_decisions_total{{limit=\"{}\",action=\"{}\"}}",
-                       LabelValue(c->name), ToString(static_cast<LimitDecision>(d))),
-           c->decisions[d].load(kRelaxed));
+    const unsigned seen = c->seen.load(kRelaxed);
+    for (policy::Traffic traffic : policy::kAllTraffic) {
+      const auto t = static_cast<std::size_t>(traffic);
+      if ((seen & (1u << t)) == 0) continue;
+      for (std::size_t d = 0; d < kLimitDecisions; ++d) {
+        line(fmt::format("floodgate_decisions_total{{limit=\"{}\",action=\"{}\",traffic=\"{}\"}}",
+                         LabelValue(c->name), ToString(static_cast<LimitDecision>(d)),
+                         policy::ToString(traffic)),
+             c->decisions[t][d].load(kRelaxed));
+      }
     }
   }
 

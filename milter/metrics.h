@@ -2,7 +2,7 @@
 // their rendering in the Prometheus text exposition format 0.0.4.
 //
 // What is counted, and by whom:
-//   floodgate_decisions_total{limit,action}   Decider: one per limit checked per event
+//   floodgate_decisions_total{limit,action,traffic}  Decider: one per limit checked per event
 //   floodgate_locks_total{limit}              Decider: subjects this host locked
 //   floodgate_store_latency_seconds{op}       Decider: every primary store call
 //   floodgate_store_errors_total{kind}        Decider: every failed primary store call
@@ -63,7 +63,7 @@ class Metrics {
   // when its subject is locked; otherwise the limit's effective action (monitor: a
   // monitor limit that would have refused). `outcome` is the store's answer to `plan`.
   void CountDecisions(const policy::Plan& plan, const CheckOutcome& outcome);
-  void CountDecision(std::string_view limit, LimitDecision decision);
+  void CountDecision(std::string_view limit, policy::Traffic traffic, LimitDecision decision);
   void CountLock(std::string_view limit);
 
   void ObserveStore(StoreOp op, Micros elapsed_us);
@@ -83,14 +83,19 @@ class Metrics {
   void WatchLocks(LocksSource count);
 
   // The whole exposition, "# HELP"/"# TYPE" lines included. Limits appear in name order
-  // from their first decision on, each with every action (zeros included).
+  // from their first decision on, each with every action (zeros included) for every
+  // traffic class it has decided for.
   std::string RenderPrometheus() const;
 
  private:
   struct LimitCounters {
     explicit LimitCounters(std::string_view n) : name(n) {}
     std::string name;
-    std::array<std::atomic<std::uint64_t>, kLimitDecisions> decisions{};
+    // By traffic class, then LimitDecision; `seen` has a bit per class counted so far
+    // (only those are rendered).
+    std::array<std::array<std::atomic<std::uint64_t>, kLimitDecisions>, policy::kTrafficClasses>
+        decisions{};
+    std::atomic<unsigned> seen{0};
     std::atomic<std::uint64_t> locks{0};
   };
   using Table = std::vector<LimitCounters*>;

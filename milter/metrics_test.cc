@@ -21,6 +21,7 @@ class MetricsTest : public ::testing::Test {
       l.name = name;
       limits_.push_back(l);
     }
+    plan_.traffic = policy::Traffic::kSubmission;
   }
   // A plan over limits_ with the given actions, and an outcome with the given states.
   void Add(std::size_t limit, policy::Action action, LimitOutcome lo) {
@@ -63,14 +64,40 @@ TEST_F(MetricsTest, EachLimitCountsWhatItSaid) {
   metrics_.CountDecisions(plan_, outcome_);
   metrics_.CountDecisions(plan_, outcome_);
   const std::string text = metrics_.RenderPrometheus();
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="submission",action="accepted"} 2)"))
+  EXPECT_TRUE(Has(
+      text,
+      R"(floodgate_decisions_total{limit="submission",action="accepted",traffic="submission"} 2)"))
       << text;
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="submission",action="tempfail"} 0)"));
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="per_ip",action="reject"} 2)"));
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="watch",action="monitor"} 2)"));
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="watch",action="accepted"} 0)"));
+  EXPECT_TRUE(Has(
+      text,
+      R"(floodgate_decisions_total{limit="submission",action="tempfail",traffic="submission"} 0)"));
+  EXPECT_TRUE(Has(
+      text, R"(floodgate_decisions_total{limit="per_ip",action="reject",traffic="submission"} 2)"));
+  EXPECT_TRUE(Has(
+      text, R"(floodgate_decisions_total{limit="watch",action="monitor",traffic="submission"} 2)"));
+  EXPECT_TRUE(
+      Has(text,
+          R"(floodgate_decisions_total{limit="watch",action="accepted",traffic="submission"} 0)"));
   // Limits are listed in name order.
   EXPECT_LT(text.find("limit=\"per_ip\""), text.find("limit=\"submission\""));
+}
+
+TEST_F(MetricsTest, EachTrafficClassIsItsOwnSeriesShownOnceSeen) {
+  Add(1, policy::Action::kTempfail, Refused());
+  metrics_.CountDecisions(plan_, outcome_);
+  plan_.traffic = policy::Traffic::kRelay;
+  metrics_.CountDecisions(plan_, outcome_);
+  metrics_.CountDecisions(plan_, outcome_);
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_TRUE(
+      Has(text,
+          R"(floodgate_decisions_total{limit="per_ip",action="tempfail",traffic="submission"} 1)"))
+      << text;
+  EXPECT_TRUE(Has(
+      text, R"(floodgate_decisions_total{limit="per_ip",action="tempfail",traffic="relay"} 2)"));
+  EXPECT_TRUE(Has(
+      text, R"(floodgate_decisions_total{limit="per_ip",action="accepted",traffic="relay"} 0)"));
+  EXPECT_EQ(text.find("traffic=\"inbound\""), std::string::npos) << "never seen: not shown";
 }
 
 TEST_F(MetricsTest, ALockOutranksTheActionAndANewOneIsCounted) {
@@ -82,9 +109,13 @@ TEST_F(MetricsTest, ALockOutranksTheActionAndANewOneIsCounted) {
   outcome_.limits[0].newly_locked = false;  // still locked, not again
   metrics_.CountDecisions(plan_, outcome_);
   const std::string text = metrics_.RenderPrometheus();
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="submission",action="locked"} 2)"))
+  EXPECT_TRUE(Has(
+      text,
+      R"(floodgate_decisions_total{limit="submission",action="locked",traffic="submission"} 2)"))
       << text;
-  EXPECT_TRUE(Has(text, R"(floodgate_decisions_total{limit="submission",action="tempfail"} 0)"));
+  EXPECT_TRUE(Has(
+      text,
+      R"(floodgate_decisions_total{limit="submission",action="tempfail",traffic="submission"} 0)"));
   EXPECT_TRUE(Has(text, R"(floodgate_locks_total{limit="submission"} 1)"));
 }
 
@@ -149,15 +180,16 @@ TEST_F(MetricsTest, LocksActiveIsAskedAtEachRenderingAndLeftOutWhenUnknown) {
 }
 
 TEST_F(MetricsTest, LabelValuesAreEscaped) {
-  metrics_.CountDecision("a\"b\\c\nd", LimitDecision::kAccepted);
-  EXPECT_TRUE(Has(metrics_.RenderPrometheus(),
-                  R"(floodgate_decisions_total{limit="a\"b\\c\nd",action="accepted"} 1)"));
+  metrics_.CountDecision("a\"b\\c\nd", policy::Traffic::kSubmission, LimitDecision::kAccepted);
+  EXPECT_TRUE(Has(
+      metrics_.RenderPrometheus(),
+      R"(floodgate_decisions_total{limit="a\"b\\c\nd",action="accepted",traffic="submission"} 1)"));
 }
 
 // Format 0.0.4: every sample belongs to the metric family of the # TYPE line above it,
 // and each family is described once.
 TEST_F(MetricsTest, EverySampleFollowsItsFamilyHeader) {
-  metrics_.CountDecision("submission", LimitDecision::kReject);
+  metrics_.CountDecision("submission", policy::Traffic::kSubmission, LimitDecision::kReject);
   metrics_.ObserveStore(StoreOp::kCheck, 10);
   std::istringstream in(metrics_.RenderPrometheus());
   std::string line, family;
@@ -183,7 +215,8 @@ TEST_F(MetricsTest, ConcurrentCountsAddUp) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, t] {
       for (int i = 0; i < 1000; ++i) {
-        metrics_.CountDecision("limit" + std::to_string(i % 8), LimitDecision::kAccepted);
+        metrics_.CountDecision("limit" + std::to_string(i % 8), policy::Traffic::kRelay,
+                               LimitDecision::kAccepted);
         metrics_.ObserveStore(StoreOp::kCheck, t * 100);
       }
     });
@@ -192,7 +225,7 @@ TEST_F(MetricsTest, ConcurrentCountsAddUp) {
   const std::string text = metrics_.RenderPrometheus();
   for (int l = 0; l < 8; ++l) {
     EXPECT_TRUE(Has(text, "floodgate_decisions_total{limit=\"limit" + std::to_string(l) +
-                              "\",action=\"accepted\"} 500"))
+                              "\",action=\"accepted\",traffic=\"relay\"} 500"))
         << text;
   }
   EXPECT_TRUE(Has(text, "floodgate_store_latency_seconds_count{op=\"check\"} 4000"));

@@ -12,6 +12,7 @@
 
 #include "policy/config.h"
 #include "policy/facts.h"
+#include "policy/planner.h"
 
 namespace floodgate::milter {
 
@@ -19,15 +20,20 @@ struct Session {
   policy::Facts facts;
   // Per transaction (reset at MAIL FROM, end of message and abort):
   std::shared_ptr<const policy::Config> config;  // snapshot taken at MAIL FROM
-  bool message_charged = false;                  // a recipient was accepted
+  policy::ChargedLimits charged;                 // message-counted limits charged so far
+  bool accepted = false;                         // a recipient was accepted
   std::int64_t recipients = 0;                   // recipients seen (local submissions)
+  std::int64_t external_recipients = 0;          // ... of them outside local_domains
 
   void ResetTransaction() {
     config.reset();
-    message_charged = false;
+    charged.Clear();
+    accepted = false;
     recipients = 0;
+    external_recipients = 0;
     facts.account.clear();
     facts.sender.clear();
+    facts.traffic = policy::Traffic::kInbound;
   }
 };
 

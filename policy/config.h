@@ -1,4 +1,4 @@
-// Config: the validated model of floodgate.toml (SPEC section 8).
+// Config: the validated model of floodgate.toml.
 //
 // Built only by LoadConfig (config_loader.h), which refuses anything unknown or
 // inconsistent with the file and line; everything else may assume a Config is valid.
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "policy/network.h"
+#include "policy/traffic.h"
 
 namespace floodgate::policy {
 
@@ -21,6 +22,8 @@ enum class Action { kTempfail, kReject, kMonitor };
 enum class Mode { kLeaky, kStrict };
 enum class Backend { kMemory, kRedis };
 enum class OnError { kLocal, kTempfail, kAccept };
+// Which recipients a limit counts: all, or only those outside [traffic] local_domains.
+enum class Destinations { kAny, kExternal };
 
 // One window of a limit: `amount` units per `period_s`, bucket of `burst` units.
 struct Rate {
@@ -37,10 +40,15 @@ struct Limit {
   std::vector<Rate> rates;  // at least one; distinct periods
   Action action = Action::kTempfail;
   Mode mode = Mode::kLeaky;
+  // The traffic classes it counts (never empty). A limit on inbound traffic counts nothing
+  // else, has buckets of its own and never locks (the loader refuses anything else).
+  TrafficSet traffic;
+  bool traffic_given = false;  // `traffic` was written in the file (else DefaultTraffic)
+  Destinations destinations = Destinations::kAny;
   std::optional<std::string> reply;  // replaces the default reply text (not the code)
   int ipv4_prefix = 32;              // subject = ip: how much of an address names a client
   int ipv6_prefix = 64;
-  // Escalation (SPEC section 4). lock_after = N (0: off): lock the subject when its refused
+  // Escalation. lock_after = N (0: off): lock the subject when its refused
   // units in one window reach N times that window's amount.
   int lock_after = 0;
   // subject = account only; count = 0: off. Lock when more than `count` distinct client
@@ -101,14 +109,28 @@ struct Config {
   MilterConfig milter;
   StoreConfig store;
   AlertsConfig alerts;
+  TrafficConfig traffic;
   std::string metrics_listen;  // "host:port" of the Prometheus endpoint; empty: none
   std::vector<Limit> limits;
   std::vector<Override> overrides;
   Exemptions exempt;
+  // Things the admin should know about how this file is read (not errors): e.g. a limit
+  // that counts less than it would have in a release without traffic classes. Logged
+  // once at start and printed by `floodgate -n`.
+  std::vector<std::string> notices;
 };
 
 // The configuration used when no file is given: memory store, one account limit.
 Config DefaultConfig();
+
+// The classes a limit of `subject` counts when its `traffic` is not written; never inbound:
+// account -> submission; ip -> submission, relay; sender, sender_domain -> submission,
+// relay, local.
+TrafficSet DefaultTraffic(SubjectKind subject);
+
+// True when mail of class `t` can have a value for `subject` at all (no SASL login outside
+// submission; no client address for local submissions).
+bool SubjectExists(SubjectKind subject, Traffic t);
 
 const char* ToString(SubjectKind k);
 const char* ToString(CountKind k);
@@ -116,5 +138,6 @@ const char* ToString(Action a);
 const char* ToString(Mode m);
 const char* ToString(Backend b);
 const char* ToString(OnError e);
+const char* ToString(Destinations d);
 
 }  // namespace floodgate::policy

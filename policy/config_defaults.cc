@@ -29,8 +29,45 @@ Config DefaultConfig() {
              MakeRate(2000, 86400, "2000/1d")};
   l.action = Action::kTempfail;
   l.mode = Mode::kLeaky;
+  l.traffic = DefaultTraffic(l.subject);
   c.limits.push_back(std::move(l));
   return c;
+}
+
+TrafficSet DefaultTraffic(SubjectKind subject) {
+  switch (subject) {
+    case SubjectKind::kAccount:
+      return {Traffic::kSubmission};
+    case SubjectKind::kIp:
+      return {Traffic::kSubmission, Traffic::kRelay};
+    case SubjectKind::kSender:
+    case SubjectKind::kSenderDomain:
+      return {Traffic::kSubmission, Traffic::kRelay, Traffic::kLocal};
+  }
+  return {};
+}
+
+bool SubjectExists(SubjectKind subject, Traffic t) {
+  switch (subject) {
+    case SubjectKind::kAccount:
+      return t == Traffic::kSubmission;
+    case SubjectKind::kIp:
+      return t != Traffic::kLocal;
+    case SubjectKind::kSender:
+    case SubjectKind::kSenderDomain:
+      return true;
+  }
+  return false;
+}
+
+const char* ToString(Destinations d) {
+  switch (d) {
+    case Destinations::kAny:
+      return "any";
+    case Destinations::kExternal:
+      return "external";
+  }
+  return "?";
 }
 
 const char* ToString(SubjectKind k) {

@@ -108,13 +108,76 @@ bool ReadMaxNetworks(ConfigReader& r, const TomlValue& v, Limit* limit) {
   return r.GetDuration(v, "window", &limit->max_networks.window_s);
 }
 
-bool ReadLimit(ConfigReader& r, const TomlValue& t, Limit* limit) {
+// `traffic` (the classes a limit counts) and `destinations`, checked against what the
+// limit's subject can see and against the rule that inbound mail stays apart.
+bool ReadTrafficOf(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, Limit* limit) {
+  limit->traffic = DefaultTraffic(limit->subject);
+  if (const TomlValue* v = ConfigReader::Find(t, "traffic")) {
+    std::vector<const TomlValue*> names;
+    if (!r.GetStringArray(t, "traffic", &names)) return false;
+    if (names.empty()) {
+      return r.Fail(*v,
+                    "traffic must name at least one of \"submission\", \"local\", "
+                    "\"relay\", \"inbound\"");
+    }
+    TrafficSet set;
+    for (const TomlValue* n : names) {
+      const std::string& name = n->as_string().str;
+      const std::optional<Traffic> c = ParseTraffic(name);
+      if (!c) {
+        return r.Fail(*n, fmt::format("unknown traffic class \"{}\": expected \"submission\", "
+                                      "\"local\", \"relay\" or \"inbound\"",
+                                      name));
+      }
+      if (set.Has(*c)) return r.Fail(*n, fmt::format("traffic names \"{}\" twice", name));
+      if (!SubjectExists(limit->subject, *c)) {
+        return r.Fail(*n, fmt::format("a {} limit cannot count \"{}\" traffic: {}",
+                                      ToString(limit->subject), name,
+                                      limit->subject == SubjectKind::kAccount
+                                          ? "only submission mail has a SASL login"
+                                          : "local submissions (sendmail) have no client address"));
+      }
+      set.Add(*c);
+    }
+    if (set.Has(Traffic::kInbound) && !(set == TrafficSet{Traffic::kInbound})) {
+      return r.Fail(*v,
+                    "traffic = [\"inbound\"] must stand alone: inbound mail is forgeable and "
+                    "must not share buckets with outgoing mail; write a separate limit for it");
+    }
+    limit->traffic = set;
+    limit->traffic_given = true;
+  }
+  if (!r.GetEnum(t, "destinations",
+                 {{"any", Destinations::kAny}, {"external", Destinations::kExternal}},
+                 &limit->destinations)) {
+    return false;
+  }
+  if (limit->destinations == Destinations::kExternal && site.local_domains.empty()) {
+    return r.Fail(*ConfigReader::Find(t, "destinations"),
+                  "destinations = \"external\" needs [traffic] local_domains (the site's own "
+                  "domains, whose recipients are not counted)");
+  }
+  if (limit->traffic.Has(Traffic::kInbound)) {
+    // Inbound limits throttle, never lock: a forged sender must not lock a local user.
+    for (const char* key : {"lock_after", "max_networks", "lock_ttl"}) {
+      if (const TomlValue* k = ConfigReader::Find(t, key)) {
+        return r.Fail(*k, fmt::format("{} is refused on an inbound limit: inbound mail is "
+                                      "forgeable, so it throttles but never locks",
+                                      key));
+      }
+    }
+  }
+  return true;
+}
+
+bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, Limit* limit) {
   constexpr std::string_view kWhere = "[[limit]]";
   if (!r.ExpectTable(t, kWhere)) return false;
-  if (!r.CheckKeys(t,
-                   {"name", "subject", "count", "rate", "burst", "action", "mode", "reply",
-                    "ipv4_prefix", "ipv6_prefix", "lock_after", "max_networks", "lock_ttl"},
-                   kWhere)) {
+  if (!r.CheckKeys(
+          t,
+          {"name", "subject", "count", "rate", "burst", "action", "mode", "reply", "ipv4_prefix",
+           "ipv6_prefix", "lock_after", "max_networks", "lock_ttl", "traffic", "destinations"},
+          kWhere)) {
     return false;
   }
   limit->line = ConfigReader::Line(t);
@@ -141,7 +204,7 @@ bool ReadLimit(ConfigReader& r, const TomlValue& t, Limit* limit) {
                   {"monitor", Action::kMonitor}},
                  &limit->action) ||
       !r.GetEnum(t, "mode", {{"leaky", Mode::kLeaky}, {"strict", Mode::kStrict}}, &limit->mode) ||
-      !ReadReply(r, t, limit)) {
+      !ReadReply(r, t, limit) || !ReadTrafficOf(r, t, site, limit)) {
     return false;
   }
   for (const char* key : {"ipv4_prefix", "ipv6_prefix"}) {
@@ -262,7 +325,7 @@ bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* conf
   config->limits.reserve(limits->size());
   for (const TomlValue& t : *limits) {
     Limit limit;
-    if (!ReadLimit(r, t, &limit)) return false;
+    if (!ReadLimit(r, t, config->traffic, &limit)) return false;
     config->limits.push_back(std::move(limit));
     const Limit& l = config->limits.back();
     auto [it, inserted] = by_name.emplace(l.name, &l);
@@ -271,6 +334,16 @@ bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* conf
                     fmt::format("duplicate limit name \"{}\": also defined at line {}", l.name,
                                 it->second->line));
     }
+  }
+  for (const Limit& l : config->limits) {
+    if (l.traffic_given || l.subject == SubjectKind::kAccount) continue;
+    config->notices.push_back(fmt::format(
+        "limit \"{}\" (line {}) has no traffic setting, so it counts {} mail only: inbound "
+        "mail (unauthenticated SMTP from outside [traffic] trusted_networks) is no longer "
+        "counted, because anyone can forge it. Write traffic = [...] on the limit to say what it "
+        "is for and silence this notice; limit inbound mail with a separate limit of its own "
+        "(traffic = [\"inbound\"]).",
+        l.name, l.line, l.traffic.ToString()));
   }
   std::map<std::string, const Override*> seen;
   std::vector<int> limit_key_lines;  // where each override names its limit

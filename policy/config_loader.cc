@@ -1,5 +1,5 @@
 // LoadConfig / ParseConfig: TOML parsing (toml11) and the [milter], [store], [alerts],
-// [metrics] and [exempt] tables; [[limit]] and [[override]] live in config_limits.cc.
+// [metrics], [traffic] and [exempt] tables; [[limit]] and [[override]] live in config_limits.cc.
 //
 // toml11 reports problems by throwing; every exception is caught here and becomes an Error
 // value. toml11 parses nested arrays and inline tables recursively, so input nested deeper
@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "policy/config_reader.h"
+#include "policy/recipient.h"
 #include "policy/utf8.h"
 
 namespace floodgate::policy {
@@ -199,6 +200,49 @@ bool ReadMetrics(ConfigReader& r, const TomlValue& t, std::string* listen) {
   return true;
 }
 
+// A CIDR list ([traffic] trusted_networks, [exempt] networks).
+bool ReadNetworks(ConfigReader& r, const std::vector<const TomlValue*>& values,
+                  std::string_view where, std::vector<Network>* out) {
+  for (const TomlValue* v : values) {
+    auto n = Network::Parse(v->as_string().str);
+    if (!n) {
+      return r.Fail(*v, fmt::format("invalid network \"{}\" in {}: expected an address or CIDR "
+                                    "like 192.0.2.0/24 or 2001:db8::/32",
+                                    v->as_string().str, where));
+    }
+    out->push_back(*n);
+  }
+  return true;
+}
+
+bool ReadTraffic(ConfigReader& r, const TomlValue& t, TrafficConfig* traffic) {
+  std::vector<const TomlValue*> networks, domains;
+  if (!r.ExpectTable(t, "[traffic]") ||
+      !r.CheckKeys(t, {"trusted_networks", "local_domains"}, "[traffic]") ||
+      !r.GetStringArray(t, "trusted_networks", &networks) ||
+      !r.GetStringArray(t, "local_domains", &domains)) {
+    return false;
+  }
+  if (ConfigReader::Find(t, "trusted_networks") != nullptr) {
+    traffic->trusted_networks.clear();
+    if (!ReadNetworks(r, networks, "traffic.trusted_networks", &traffic->trusted_networks)) {
+      return false;
+    }
+  }
+  for (const TomlValue* v : domains) {
+    const std::string& d = v->as_string().str;
+    // A domain is accepted exactly when a recipient in it would be recognised.
+    const std::optional<std::string> parsed = RecipientDomain("postmaster@" + d);
+    if (!parsed || d.size() > 253) {
+      return r.Fail(*v, fmt::format("invalid domain \"{}\" in traffic.local_domains: write a "
+                                    "bare domain like example.org (no @, wildcard or trailing dot)",
+                                    d));
+    }
+    traffic->local_domains.push_back(*parsed);
+  }
+  return true;
+}
+
 bool ReadExempt(ConfigReader& r, const TomlValue& t, Exemptions* e) {
   std::vector<const TomlValue*> networks, accounts, domains;
   if (!r.ExpectTable(t, "[exempt]") ||
@@ -207,15 +251,7 @@ bool ReadExempt(ConfigReader& r, const TomlValue& t, Exemptions* e) {
       !r.GetStringArray(t, "domains", &domains)) {
     return false;
   }
-  for (const TomlValue* v : networks) {
-    auto n = Network::Parse(v->as_string().str);
-    if (!n) {
-      return r.Fail(*v, fmt::format("invalid network \"{}\" in exempt.networks: expected an "
-                                    "address or CIDR like 192.0.2.0/24 or 2001:db8::/32",
-                                    v->as_string().str));
-    }
-    e->networks.push_back(*n);
-  }
+  if (!ReadNetworks(r, networks, "exempt.networks", &e->networks)) return false;
   for (const TomlValue* v : accounts) {
     const std::string& s = v->as_string().str;
     if (s.empty() || s.find_first_of(" \t\r\n") != std::string::npos) {
@@ -241,13 +277,14 @@ Result<Config> Build(const TomlValue& root, const std::string& source) {
   c.source = source;
   const auto section = [&](const char* key) { return ConfigReader::Find(root, key); };
   bool ok = r.CheckKeys(
-      root, {"milter", "store", "alerts", "limit", "override", "exempt", "metrics"},
-      "the top level (expected [milter], [store], [alerts], [[limit]], [[override]], [exempt] "
-      "or [metrics])");
+      root, {"milter", "store", "alerts", "traffic", "limit", "override", "exempt", "metrics"},
+      "the top level (expected [milter], [store], [alerts], [traffic], [[limit]], [[override]], "
+      "[exempt] or [metrics])");
   if (ok && section("milter")) ok = ReadMilter(r, *section("milter"), &c.milter);
   if (ok && section("store")) ok = ReadStore(r, *section("store"), &c.store);
   if (ok && section("alerts")) ok = ReadAlerts(r, *section("alerts"), &c.alerts);
   if (ok && section("metrics")) ok = ReadMetrics(r, *section("metrics"), &c.metrics_listen);
+  if (ok && section("traffic")) ok = ReadTraffic(r, *section("traffic"), &c.traffic);
   if (ok && section("exempt")) ok = ReadExempt(r, *section("exempt"), &c.exempt);
   if (ok) ok = ReadLimitsAndOverrides(r, root, &c);
   if (!ok) return *r.error();

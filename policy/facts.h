@@ -7,14 +7,16 @@
 #include <string>
 
 #include "policy/network.h"
+#include "policy/traffic.h"
 
 namespace floodgate::policy {
 
 struct Facts {
-  std::optional<Address> client;  // nullopt when Postfix did not know it
-  bool local_submission = false;  // sendmail/pickup mail via non_smtpd_milters
-  std::string account;            // SASL login, lower-cased; empty when not authenticated
-  std::string sender;             // envelope sender, lower-cased, no <>; empty: null sender
+  std::optional<Address> client;        // nullopt when Postfix did not know it
+  bool local_submission = false;        // sendmail/pickup mail via non_smtpd_milters
+  std::string account;                  // SASL login, lower-cased; empty when not authenticated
+  std::string sender;                   // envelope sender, lower-cased, no <>; empty: null sender
+  Traffic traffic = Traffic::kInbound;  // decided once per transaction (classify.h)
 };
 
 // Lower-cases ASCII letters; other bytes are kept as they are.

@@ -32,7 +32,12 @@ std::optional<std::string> SubjectValue(const Limit& limit, const Facts& facts) 
   return std::nullopt;
 }
 
-// Most specific override first: exact subject value, then its domain.
+bool Contains(const std::vector<std::string>& list, std::string_view v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+}  // namespace
+
 const Override* FindOverride(const Config& config, const Limit& limit, const std::string& value) {
   const Override* domain_match = nullptr;
   const std::string_view domain = DomainOf(value);
@@ -43,12 +48,6 @@ const Override* FindOverride(const Config& config, const Limit& limit, const std
   }
   return domain_match;
 }
-
-bool Contains(const std::vector<std::string>& list, std::string_view v) {
-  return std::find(list.begin(), list.end(), v) != list.end();
-}
-
-}  // namespace
 
 bool IsExempt(const Exemptions& exempt, const Facts& facts) {
   if (facts.client) {
@@ -84,9 +83,15 @@ std::string SubjectKey(const std::string& prefix, SubjectKind kind, std::string_
   return key;
 }
 
+std::string LimitKeySuffix(const Limit& limit) {
+  std::string suffix = ":" + limit.name;
+  if (limit.traffic.Has(Traffic::kInbound)) suffix += "/inbound";
+  return suffix;
+}
+
 std::string StoreKey(const std::string& prefix, SubjectKind kind, std::string_view value,
-                     std::string_view limit_name) {
-  return SubjectKey(prefix, kind, value) + ":" + std::string(limit_name);
+                     const Limit& limit) {
+  return SubjectKey(prefix, kind, value) + LimitKeySuffix(limit);
 }
 
 std::string LockKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
@@ -97,24 +102,40 @@ std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_vi
   return SubjectKey(prefix, kind, value) + "!queue";
 }
 
+namespace {
+
+// The units `limit` charges for `event`, or 0 when it does not count it.
+std::int64_t Cost(const Limit& limit, std::size_t index, const Event& event) {
+  const bool external_only = limit.destinations == Destinations::kExternal;
+  if (event.stage == Stage::kRecipient) {
+    if (external_only && event.recipient_local) return 0;
+    if (limit.count == CountKind::kMessages && event.charged && event.charged->Has(index)) {
+      return 0;
+    }
+    return 1;
+  }
+  const std::int64_t counted = external_only ? event.external_recipients : event.recipients;
+  if (external_only && counted <= 0) return 0;
+  return limit.count == CountKind::kMessages ? 1 : std::max<std::int64_t>(1, counted);
+}
+
+}  // namespace
+
 Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
   Plan plan;
+  plan.traffic = facts.traffic;
   if (IsExempt(config.exempt, facts)) return plan;
-  for (const Limit& limit : config.limits) {
-    const bool smtp_only =
-        limit.subject == SubjectKind::kAccount || limit.subject == SubjectKind::kIp;
-    if (event.stage == Stage::kEndOfMessage && smtp_only) continue;
-    std::int64_t cost = 1;
-    if (limit.count == CountKind::kMessages) {
-      if (event.stage == Stage::kRecipient && event.message_charged) continue;
-    } else if (event.stage == Stage::kEndOfMessage) {
-      cost = std::max<std::int64_t>(1, event.recipients);
-    }
+  for (std::size_t index = 0; index < config.limits.size(); ++index) {
+    const Limit& limit = config.limits[index];
+    if (!limit.traffic.Has(facts.traffic)) continue;
+    const std::int64_t cost = Cost(limit, index, event);
+    if (cost == 0) continue;
     const std::optional<std::string> value = SubjectValue(limit, facts);
     if (!value) continue;
 
     PlannedLimit p;
     p.limit = &limit;
+    p.index = index;
     p.subject = std::string(ToString(limit.subject)) + ":" + *value;
     p.rates = limit.rates;
     p.action = limit.action;
@@ -127,7 +148,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     // The subject part (with its percent-encoding) is built once per limit, on the RCPT
     // hot path, and shared by the limit key and the lock key.
     const std::string subject_key = SubjectKey(config.store.key_prefix, limit.subject, *value);
-    check.key = subject_key + ":" + limit.name;
+    check.key = subject_key + LimitKeySuffix(limit);
     for (const Rate& r : p.rates) {
       WindowSpec w = ToWindow(r);
       w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
@@ -136,9 +157,12 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
     check.advisory = p.action == Action::kMonitor;
-    check.lock_key = subject_key + "!lock";
+    // Inbound mail is forgeable: it neither obeys nor makes a lock (the loader refuses
+    // lock settings on inbound limits; an empty lock key keeps the store away from locks).
+    const bool inbound = limit.traffic.Has(Traffic::kInbound);
+    if (!inbound) check.lock_key = subject_key + "!lock";
     check.lock_ttl_us = limit.lock_ttl_s * kMicrosPerSecond;
-    if (limit.max_networks.count > 0 && facts.client) {
+    if (!inbound && limit.max_networks.count > 0 && facts.client) {
       check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
       check.max_networks = limit.max_networks.count;
       check.networks_window_us = limit.max_networks.window_s * kMicrosPerSecond;

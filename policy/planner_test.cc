@@ -19,14 +19,19 @@ Limit MakeLimit(std::string name, SubjectKind subject, CountKind count,
   l.subject = subject;
   l.count = count;
   l.rates = std::move(rates);
+  l.traffic = DefaultTraffic(subject);
   return l;
 }
 
-Facts SmtpFacts(std::string account = "alice@example.org", std::string ip = "203.0.113.9") {
+// SMTP mail: submission with a login; without one, relay (from a trusted network) unless
+// `traffic` says otherwise.
+Facts SmtpFacts(std::string account = "alice@example.org", std::string ip = "203.0.113.9",
+                Traffic traffic = Traffic::kRelay) {
   Facts f;
   f.client = Address::Parse(ip);
   f.account = std::move(account);
   f.sender = "alice@example.org";
+  f.traffic = f.account.empty() ? traffic : Traffic::kSubmission;
   return f;
 }
 
@@ -56,15 +61,90 @@ TEST_F(PlannerTest, AnAuthenticatedRecipientMeetsEverySubject) {
 }
 
 TEST_F(PlannerTest, MessageLimitsAreChargedOncePerTransaction) {
+  ChargedLimits charged;
+  charged.Add(1);  // per-ip
+  charged.Add(3);  // by-domain
   Event later;
-  later.message_charged = true;
+  later.charged = &charged;
   EXPECT_EQ(Keys(SmtpFacts(), later),
             (std::vector<std::string>{"fg:{account:alice@example.org}:submission",
                                       "fg:{sender:alice@example.org}:by-sender"}));
 }
 
-TEST_F(PlannerTest, UnauthenticatedMailHasNoAccountSubject) {
-  EXPECT_EQ(Keys(SmtpFacts("")).size(), 3u);
+TEST_F(PlannerTest, EachMessageLimitIsChargedOnItsOwn) {
+  ChargedLimits charged;
+  charged.Add(1);  // per-ip was charged by an earlier recipient; by-domain was not
+  Event later;
+  later.charged = &charged;
+  EXPECT_EQ(Keys(SmtpFacts(), later).size(), 3u);
+}
+
+TEST_F(PlannerTest, UnauthenticatedRelayMailHasNoAccountSubject) {
+  EXPECT_EQ(Keys(SmtpFacts("")),
+            (std::vector<std::string>{"fg:{ip:203.0.113.9}:per-ip",
+                                      "fg:{sender:alice@example.org}:by-sender",
+                                      "fg:{sender_domain:example.org}:by-domain"}));
+}
+
+TEST_F(PlannerTest, NoDefaultLimitCountsInboundMail) {
+  // A forged MAIL FROM of a local user, from anywhere on the internet.
+  EXPECT_TRUE(Keys(SmtpFacts("", "198.51.100.7", Traffic::kInbound)).empty());
+}
+
+TEST_F(PlannerTest, LimitsCountOnlyTheClassesTheyName) {
+  config_.limits[2].traffic = {Traffic::kSubmission};  // by-sender: authenticated mail only
+  EXPECT_EQ(Keys(SmtpFacts("")).size(), 2u);
+  EXPECT_EQ(Keys(SmtpFacts()).size(), 4u);
+}
+
+TEST_F(PlannerTest, InboundLimitsHaveTheirOwnBucketsAndNeverTouchLocks) {
+  Limit in = MakeLimit("mx-ip", SubjectKind::kIp, CountKind::kMessages);
+  in.traffic = {Traffic::kInbound};
+  Limit in_sender = MakeLimit("mx-sender", SubjectKind::kSender, CountKind::kMessages);
+  in_sender.traffic = {Traffic::kInbound};
+  config_.limits = {in, in_sender};
+  const Plan plan = MakePlan(config_, SmtpFacts("", "198.51.100.7", Traffic::kInbound), {});
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.traffic, Traffic::kInbound);
+  EXPECT_EQ(plan.checks[0].key, "fg:{ip:198.51.100.7}:mx-ip/inbound");
+  EXPECT_EQ(plan.checks[1].key, "fg:{sender:alice@example.org}:mx-sender/inbound");
+  for (const LimitCheck& c : plan.checks) {
+    EXPECT_TRUE(c.lock_key.empty()) << c.key;
+    EXPECT_EQ(c.max_networks, 0) << c.key;
+  }
+  // ... and outgoing mail does not meet them.
+  EXPECT_TRUE(Keys(SmtpFacts()).empty());
+}
+
+TEST_F(PlannerTest, ExternalOnlyLimitsSkipLocalRecipients) {
+  config_.limits[0].destinations = Destinations::kExternal;  // submission
+  config_.limits[1].destinations = Destinations::kExternal;  // per-ip (messages)
+  Event local;
+  local.recipient_local = true;
+  EXPECT_EQ(Keys(SmtpFacts(), local),
+            (std::vector<std::string>{"fg:{sender:alice@example.org}:by-sender",
+                                      "fg:{sender_domain:example.org}:by-domain"}));
+  EXPECT_EQ(Keys(SmtpFacts(), {}).size(), 4u);
+}
+
+TEST_F(PlannerTest, ExternalOnlyLimitsCountExternalRecipientsOfLocalSubmissions) {
+  Facts f;
+  f.client = Address::Parse("127.0.0.1");
+  f.local_submission = true;
+  f.traffic = Traffic::kLocal;
+  f.sender = "www-data@example.org";
+  config_.limits[2].destinations = Destinations::kExternal;  // by-sender (recipients)
+  config_.limits[3].destinations = Destinations::kExternal;  // by-domain (messages)
+  Event eom;
+  eom.stage = Stage::kEndOfMessage;
+  eom.recipients = 7;
+  eom.external_recipients = 2;
+  Plan plan = MakePlan(config_, f, eom);
+  ASSERT_EQ(plan.checks.size(), 2u);
+  EXPECT_EQ(plan.checks[0].cost, 2);
+  EXPECT_EQ(plan.checks[1].cost, 1);
+  eom.external_recipients = 0;
+  EXPECT_TRUE(MakePlan(config_, f, eom).checks.empty());
 }
 
 TEST_F(PlannerTest, Ipv6ClientsAreCountedPerSlash64ByDefault) {
@@ -77,10 +157,12 @@ TEST_F(PlannerTest, LocalSubmissionsAreLimitedBySenderAtEndOfMessage) {
   Facts f;
   f.client = Address::Parse("127.0.0.1");
   f.local_submission = true;
+  f.traffic = Traffic::kLocal;
   f.sender = "www-data@example.org";
   Event eom;
   eom.stage = Stage::kEndOfMessage;
   eom.recipients = 7;
+  eom.external_recipients = 7;
   const Plan plan = MakePlan(config_, f, eom);
   ASSERT_EQ(plan.checks.size(), 2u);
   EXPECT_EQ(plan.checks[0].key, "fg:{sender:www-data@example.org}:by-sender");
@@ -102,7 +184,7 @@ TEST_F(PlannerTest, ExemptNetworksAccountsAndAccountDomainsPlanNothing) {
 
 TEST_F(PlannerTest, ForgedSenderDomainIsNotAnExemption) {
   config_.exempt.domains = {"example.org"};
-  Facts f = SmtpFacts("");  // unauthenticated, MAIL FROM in an exempt domain
+  Facts f = SmtpFacts("");  // unauthenticated relay, MAIL FROM in an exempt domain
   EXPECT_FALSE(Keys(f).empty());
 }
 

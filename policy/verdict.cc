@@ -82,7 +82,10 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
     if (!lo.newly_locked) continue;
     Alert a;
     a.event = "locked";
-    a.fields = {{"subject", p.subject}, {"reason", lo.lock_reason}, {"limit", p.limit->name}};
+    a.fields = {{"subject", p.subject},
+                {"reason", lo.lock_reason},
+                {"limit", p.limit->name},
+                {"traffic", ToString(plan.traffic)}};
     if (lo.refused_units > 0) a.fields.emplace_back("refused", std::to_string(lo.refused_units));
     a.fields.emplace_back("ttl", PeriodText(p.limit->lock_ttl_s));
     add_client(a);
@@ -104,9 +107,18 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
                   {"limit", p.limit->name},
                   {"window", PeriodText(p.rates[j].period_s)},
                   {"count", std::to_string(p.rates[j].amount)},
-                  {"action", ToString(p.action)}};
+                  {"action", ToString(p.action)},
+                  {"traffic", ToString(plan.traffic)}};
       add_client(a);
       v.alerts.push_back(std::move(a));
+    }
+  }
+  if (v.disposition == Disposition::kContinue && outcome.allowed) {
+    for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
+      const PlannedLimit& p = plan.limits[i];
+      if (p.limit->count == CountKind::kMessages && outcome.limits[i].allowed) {
+        v.messages_charged.push_back(p.index);
+      }
     }
   }
   return v;

@@ -1,6 +1,6 @@
 // Verdict: what a store outcome means for the SMTP session — the reply to give and the
-// alerts to log. The one place that turns refusals into SMTP replies (SPEC section 4)
-// and decides which refusals are worth an alert (SPEC section 5).
+// alerts to log. The one place that turns refusals into SMTP replies and decides which
+// refusals are worth an alert (one per subject and window, per period).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -33,6 +33,9 @@ struct Verdict {
   Disposition disposition = Disposition::kContinue;
   Reply reply;
   std::vector<Alert> alerts;
+  // Message-counted limits (Config::limits indices) this event charged: the transaction
+  // must not charge them again (ChargedLimits).
+  std::vector<std::size_t> messages_charged;
 };
 
 // `client` is the client address for alert lines (none when unknown); it is formatted

@@ -10,6 +10,7 @@ class VerdictTest : public ::testing::Test {
   VerdictTest() {
     limit_.name = "submission";
     limit_.subject = SubjectKind::kAccount;
+    limit_.traffic = DefaultTraffic(limit_.subject);
     Rate r;
     r.amount = 100;
     r.period_s = 3600;
@@ -17,6 +18,7 @@ class VerdictTest : public ::testing::Test {
   }
   Plan OnePlan(Action action) {
     Plan p;
+    p.traffic = Traffic::kSubmission;
     PlannedLimit pl;
     pl.limit = &limit_;
     pl.subject = "account:alice@example.org";
@@ -70,6 +72,7 @@ TEST_F(VerdictTest, MonitorPassesAndAlertsOnTheFirstRefusal) {
       {"window", "1h"},
       {"count", "100"},
       {"action", "monitor"},
+      {"traffic", "submission"},
       {"client", "203.0.113.9"}};
   EXPECT_EQ(v.alerts[0].fields, expected);
 }
@@ -99,6 +102,7 @@ TEST(VerdictLockTest, ALockRejectsWithTheLockedReplyAndAlertsOnce) {
   Limit limit;
   limit.name = "submission";
   limit.subject = SubjectKind::kAccount;
+  limit.traffic = DefaultTraffic(limit.subject);
   limit.lock_ttl_s = 86400;
   Plan plan;
   PlannedLimit pl;

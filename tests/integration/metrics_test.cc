@@ -65,6 +65,7 @@ class MetricsEndpointTest : public ::testing::Test {
     policy::Limit l;
     l.name = "submission";
     l.subject = policy::SubjectKind::kAccount;
+    l.traffic = policy::DefaultTraffic(l.subject);
     policy::Rate r;
     r.amount = 10;
     r.period_s = 3600;
@@ -72,6 +73,7 @@ class MetricsEndpointTest : public ::testing::Test {
     config_.limits = {l};
     facts_.client = policy::Address::Parse("203.0.113.9");
     facts_.account = "alice@example.org";
+    facts_.traffic = policy::Traffic::kSubmission;
     auto server = MetricsServer::Start("127.0.0.1:0", decider_.metrics());
     EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message());
     if (server.ok()) server_ = std::move(server).value();
@@ -98,11 +100,13 @@ TEST_F(MetricsEndpointTest, ScrapeShowsTheDecisionsMade) {
   const std::string body = reply.substr(reply.find("\r\n\r\n") + 4);
   EXPECT_NE(reply.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
             std::string::npos);
-  EXPECT_TRUE(
-      HasLine(reply, R"(floodgate_decisions_total{limit="submission",action="accepted"} 10)"))
+  EXPECT_TRUE(HasLine(
+      reply,
+      R"(floodgate_decisions_total{limit="submission",action="accepted",traffic="submission"} 10)"))
       << reply;
-  EXPECT_TRUE(
-      HasLine(reply, R"(floodgate_decisions_total{limit="submission",action="tempfail"} 5)"));
+  EXPECT_TRUE(HasLine(
+      reply,
+      R"(floodgate_decisions_total{limit="submission",action="tempfail",traffic="submission"} 5)"));
   EXPECT_TRUE(HasLine(reply, R"(floodgate_store_latency_seconds_count{op="check"} 15)"));
   // The first refusal is an alert, kept in the store's events list: one append.
   EXPECT_TRUE(HasLine(reply, R"(floodgate_store_latency_seconds_count{op="append"} 1)"));
@@ -111,8 +115,9 @@ TEST_F(MetricsEndpointTest, ScrapeShowsTheDecisionsMade) {
 
   // The counters keep moving between scrapes.
   (void)decider_.Decide(config_, facts_, {});
-  EXPECT_TRUE(HasLine(Get(server_->port(), "/metrics?x=1"),
-                      R"(floodgate_decisions_total{limit="submission",action="tempfail"} 6)"));
+  EXPECT_TRUE(HasLine(
+      Get(server_->port(), "/metrics?x=1"),
+      R"(floodgate_decisions_total{limit="submission",action="tempfail",traffic="submission"} 6)"));
 }
 
 TEST_F(MetricsEndpointTest, ScrapeShowsTheLocksActiveInTheStore) {
@@ -152,6 +157,7 @@ TEST(MetricsRedisTest, TheLocksGaugeIsReadFromRedisAndLeftOutWhenItFails) {
   policy::Limit l;
   l.name = "submission";
   l.subject = policy::SubjectKind::kAccount;
+  l.traffic = policy::DefaultTraffic(l.subject);
   l.rates = {policy::Rate{}};
   l.rates[0].amount = 10;
   l.rates[0].period_s = 3600;
@@ -160,6 +166,7 @@ TEST(MetricsRedisTest, TheLocksGaugeIsReadFromRedisAndLeftOutWhenItFails) {
   policy::Facts facts;
   facts.client = policy::Address::Parse("203.0.113.9");
   facts.account = "alice@example.org";
+  facts.traffic = policy::Traffic::kSubmission;
   EXPECT_TRUE(HasLine(Get(port, "/metrics"), "floodgate_locks_active 0"));
   for (int i = 0; i < 25; ++i) (void)decider.Decide(config, facts, {});
   const std::string one = Get(port, "/metrics");
