@@ -55,6 +55,14 @@ void DescribeRates(std::string& out, const std::vector<Rate>& rates, std::string
 void DescribeLimit(std::string& out, const Limit& l) {
   out += fmt::format("  {} (line {}): subject {}, counts {}, action {}, mode {}\n", l.name, l.line,
                      ToString(l.subject), ToString(l.count), ToString(l.action), ToString(l.mode));
+  out += fmt::format("    traffic: {}{}; recipients: {}\n", l.traffic.ToString(),
+                     l.traffic_given ? "" : " (the default for this subject)",
+                     l.destinations == Destinations::kAny
+                         ? "all"
+                         : "only those outside local_domains (mail between local users is free)");
+  if (l.traffic.Has(Traffic::kInbound)) {
+    out += "    inbound only: buckets of its own, throttles but never locks\n";
+  }
   if (l.subject == SubjectKind::kIp) {
     out += fmt::format("    clients named by IPv4 /{}, IPv6 /{}\n", l.ipv4_prefix, l.ipv6_prefix);
   }
@@ -114,6 +122,15 @@ std::string DescribeConfig(const Config& c) {
   out += fmt::format("metrics: {}\n\n",
                      c.metrics_listen.empty() ? "off" : "http://" + c.metrics_listen + "/metrics");
 
+  out += "traffic classes (decided once per transaction):\n";
+  out += "  submission: a SASL login; local: sendmail(1) through non_smtpd_milters;\n";
+  out += "  relay: unauthenticated SMTP from trusted_networks; inbound: every other SMTP client\n";
+  std::vector<std::string> trusted;
+  for (const Network& n : c.traffic.trusted_networks) trusted.push_back(n.ToString());
+  DescribeList(out, "trusted_networks", trusted);
+  DescribeList(out, "local_domains", c.traffic.local_domains);
+  out += "\n";
+
   if (c.limits.empty()) {
     out += "no limits: floodgate counts nothing\n";
   } else {
@@ -138,6 +155,10 @@ std::string DescribeConfig(const Config& c) {
   DescribeList(out, "networks", networks);
   DescribeList(out, "accounts", c.exempt.accounts);
   DescribeList(out, "domains", c.exempt.domains);
+  if (!c.notices.empty()) {
+    out += "\nnotices:\n";
+    for (const std::string& n : c.notices) out += "  " + n + "\n";
+  }
   return out;
 }
 

@@ -131,7 +131,7 @@ bool ReadTrafficOf(ConfigReader& r, const TomlValue& t, const TrafficConfig& sit
       }
       if (set.Has(*c)) return r.Fail(*n, fmt::format("traffic names \"{}\" twice", name));
       if (!SubjectExists(limit->subject, *c)) {
-        return r.Fail(*n, fmt::format("a {} limit cannot count \"{}\" traffic: {}",
+        return r.Fail(*n, fmt::format("an {} limit cannot count \"{}\" traffic: {}",
                                       ToString(limit->subject), name,
                                       limit->subject == SubjectKind::kAccount
                                           ? "only submission mail has a SASL login"
@@ -338,7 +338,7 @@ bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* conf
   for (const Limit& l : config->limits) {
     if (l.traffic_given || l.subject == SubjectKind::kAccount) continue;
     config->notices.push_back(fmt::format(
-        "limit \"{}\" (line {}) has no traffic setting, so it counts {} mail only: inbound "
+        "limit \"{}\" (line {}) has no traffic setting, so it counts only {} traffic: inbound "
         "mail (unauthenticated SMTP from outside [traffic] trusted_networks) is no longer "
         "counted, because anyone can forge it. Write traffic = [...] on the limit to say what it "
         "is for and silence this notice; limit inbound mail with a separate limit of its own "

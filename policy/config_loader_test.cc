@@ -253,3 +253,72 @@ TEST(ConfigLoaderTest, EnumNamesAreTheConfigSpelling) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+TEST(ConfigLoaderTrafficTest, DefaultsNeverCountInboundMail) {
+  Result<Config> c = ParseConfig(
+      "[[limit]]\nname = \"a\"\nsubject = \"account\"\nrate = [\"5/1m\"]\n"
+      "[[limit]]\nname = \"i\"\nsubject = \"ip\"\nrate = [\"5/1m\"]\n"
+      "[[limit]]\nname = \"s\"\nsubject = \"sender\"\nrate = [\"5/1m\"]\n"
+      "[[limit]]\nname = \"d\"\nsubject = \"sender_domain\"\nrate = [\"5/1m\"]\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->limits[0].traffic, (TrafficSet{Traffic::kSubmission}));
+  EXPECT_EQ(c->limits[1].traffic, (TrafficSet{Traffic::kSubmission, Traffic::kRelay}));
+  const TrafficSet outgoing{Traffic::kSubmission, Traffic::kRelay, Traffic::kLocal};
+  EXPECT_EQ(c->limits[2].traffic, outgoing);
+  EXPECT_EQ(c->limits[3].traffic, outgoing);
+  for (const Limit& l : c->limits) EXPECT_FALSE(l.traffic.Has(Traffic::kInbound)) << l.name;
+  EXPECT_EQ(DefaultConfig().limits[0].traffic, (TrafficSet{Traffic::kSubmission}));
+  // Loopback (webmail relaying without AUTH) is trusted by default.
+  ASSERT_EQ(c->traffic.trusted_networks.size(), 2u);
+  EXPECT_EQ(c->traffic.trusted_networks[0].ToString(), "127.0.0.0/8");
+  EXPECT_EQ(c->traffic.trusted_networks[1].ToString(), "::1");
+}
+
+TEST(ConfigLoaderTrafficTest, ReadsTrafficDestinationsAndTheSiteTable) {
+  Result<Config> c = ParseConfig(
+      "[traffic]\ntrusted_networks = [\"192.0.2.0/24\"]\n"
+      "local_domains = [\"Example.ORG\", \"example.net\"]\n"
+      "[[limit]]\nname = \"out\"\nsubject = \"sender\"\nrate = [\"5/1m\"]\n"
+      "traffic = [\"relay\", \"local\"]\ndestinations = \"external\"\n"
+      "[[limit]]\nname = \"mx\"\nsubject = \"ip\"\nrate = [\"500/1m\"]\ntraffic = [\"inbound\"]\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->traffic.trusted_networks.size(), 1u) << "the list replaces the default";
+  EXPECT_EQ(c->traffic.local_domains, (std::vector<std::string>{"example.org", "example.net"}));
+  EXPECT_EQ(c->limits[0].traffic, (TrafficSet{Traffic::kRelay, Traffic::kLocal}));
+  EXPECT_EQ(c->limits[0].destinations, Destinations::kExternal);
+  EXPECT_EQ(c->limits[1].traffic, (TrafficSet{Traffic::kInbound}));
+  EXPECT_TRUE(c->notices.empty()) << "every limit says what it is for";
+  const std::string d = DescribeConfig(*c);
+  EXPECT_TRUE(Contains(d, "trusted_networks: 192.0.2.0/24")) << d;
+  EXPECT_TRUE(Contains(d, "local_domains: example.org example.net")) << d;
+  EXPECT_TRUE(Contains(d, "traffic: local, relay; recipients: only those outside local_domains"))
+      << d;
+  EXPECT_TRUE(Contains(d, "inbound only: buckets of its own, throttles but never locks")) << d;
+}
+
+// A config written before traffic classes existed loads, keeps its meaning for outgoing
+// mail, and says once, in words, which limits no longer see inbound mail.
+TEST(ConfigLoaderTrafficTest, APreviousReleasesConfigLoadsAndSaysWhatChanged) {
+  const Config c = MustLoad(Fixture("good_previous_release.toml"));
+  ASSERT_EQ(c.limits.size(), 2u);
+  EXPECT_EQ(c.limits[0].name, "submission");
+  EXPECT_EQ(c.limits[0].traffic, (TrafficSet{Traffic::kSubmission}));
+  EXPECT_EQ(c.limits[1].name, "per-ip");
+  EXPECT_EQ(c.limits[1].traffic, (TrafficSet{Traffic::kSubmission, Traffic::kRelay}));
+  ASSERT_EQ(c.notices.size(), 1u) << "account limits count what they always did";
+  EXPECT_TRUE(Contains(c.notices[0], "limit \"per-ip\" (line 141) has no traffic setting"))
+      << c.notices[0];
+  EXPECT_TRUE(Contains(c.notices[0],
+                       "inbound mail (unauthenticated SMTP from outside [traffic] "
+                       "trusted_networks) is no longer counted"))
+      << c.notices[0];
+  EXPECT_TRUE(Contains(DescribeConfig(c), "notices:\n  limit \"per-ip\"")) << DescribeConfig(c);
+}
+
+}  // namespace
+}  // namespace floodgate::policy

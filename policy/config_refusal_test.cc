@@ -324,3 +324,64 @@ TEST(ConfigRefusalTest, RefusesTomlSyntaxErrors) { ExpectRefused("bad_syntax.tom
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+TEST(ConfigRefusalTest, RefusesUnknownTrafficClass) {
+  ExpectRefused("bad_traffic_unknown.toml", 6, "unknown traffic class \"outbound\"");
+}
+
+TEST(ConfigRefusalTest, RefusesEmptyTraffic) {
+  ExpectRefused("bad_traffic_empty.toml", 6, "traffic must name at least one");
+}
+
+TEST(ConfigRefusalTest, RefusesATrafficClassNamedTwice) {
+  ExpectRefused("bad_traffic_duplicate.toml", 6, "traffic names \"relay\" twice");
+}
+
+TEST(ConfigRefusalTest, RefusesInboundMixedWithOutgoingClasses) {
+  ExpectRefused("bad_traffic_inbound_mixed.toml", 6, "traffic = [\"inbound\"] must stand alone");
+}
+
+TEST(ConfigRefusalTest, RefusesLocksOnInboundLimits) {
+  ExpectRefused("bad_traffic_inbound_lock_after.toml", 7,
+                "lock_after is refused on an inbound limit");
+}
+
+TEST(ConfigRefusalTest, RefusesTrafficAnAccountLimitCannotSee) {
+  ExpectRefused("bad_traffic_account_relay.toml", 6,
+                "an account limit cannot count \"relay\" traffic: only submission mail has a SASL "
+                "login");
+}
+
+TEST(ConfigRefusalTest, RefusesLocalTrafficOnIpLimits) {
+  ExpectRefused("bad_traffic_ip_local.toml", 6, "local submissions (sendmail) have no client");
+}
+
+TEST(ConfigRefusalTest, RefusesUnknownDestinations) {
+  ExpectRefused("bad_destinations_value.toml", 9,
+                "destinations must be one of \"any\", \"external\" (got \"remote\")");
+}
+
+TEST(ConfigRefusalTest, RefusesExternalDestinationsWithoutLocalDomains) {
+  ExpectRefused("bad_destinations_no_local_domains.toml", 6,
+                "destinations = \"external\" needs [traffic] local_domains");
+}
+
+TEST(ConfigRefusalTest, RefusesABadTrustedNetwork) {
+  ExpectRefused("bad_traffic_network.toml", 3,
+                "invalid network \"192.0.2.0/33\" in traffic.trusted_networks");
+}
+
+TEST(ConfigRefusalTest, RefusesABadLocalDomain) {
+  ExpectRefused("bad_traffic_local_domain.toml", 3,
+                "invalid domain \"@example.net\" in traffic.local_domains");
+}
+
+TEST(ConfigRefusalTest, RefusesUnknownKeyInTraffic) {
+  ExpectRefused("bad_unknown_key_traffic.toml", 3, "unknown key 'mynetworks' in [traffic]");
+}
+
+}  // namespace
+}  // namespace floodgate::policy
