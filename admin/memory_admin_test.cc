@@ -174,3 +174,48 @@ TEST(RequestTest, RefusesWhatIsNotACommand) {
 
 }  // namespace
 }  // namespace floodgate::admin
+
+namespace floodgate::admin {
+namespace {
+
+// floodgatectl judges a subject by the rates the milter enforces for it: an override's
+// when one applies. The checks here are made by the milter's own planner.
+TEST_F(MemoryAdminTest, TopAndShowApplyOverridesExactlyAsTheMilterDoes) {
+  policy::Override o;
+  o.subject = policy::SubjectKind::kAccount;
+  o.exact = "newsletter@example.org";
+  o.limit = "submission";
+  o.rates = {policy::Rate{300, 3600, 300, "300/1h"}};
+  config_.overrides = {o};
+  for (const std::string who : {"newsletter@example.org", "alice@example.org"}) {
+    policy::Facts f;
+    f.account = who;
+    f.traffic = policy::Traffic::kSubmission;
+    for (int i = 0; i < 3; ++i) {
+      const policy::Plan plan = policy::MakePlan(config_, f, {});
+      ASSERT_EQ(plan.checks.size(), 1u);
+      ASSERT_TRUE(store_.Check(plan.checks).value().allowed) << who;
+    }
+  }
+  Admin admin = MakeAdmin();
+  auto top = admin.Top(10);
+  ASSERT_TRUE(top.ok()) << top.error().message();
+  ASSERT_EQ(top->size(), 2u) << top->dump();
+  EXPECT_EQ((*top)[0]["subject"], "account:alice@example.org") << "full: 3 of 3";
+  EXPECT_DOUBLE_EQ((*top)[0]["fill"].get<double>(), 1.0);
+  EXPECT_EQ((*top)[0]["traffic"], "submission");
+  EXPECT_EQ((*top)[1]["subject"], "account:newsletter@example.org");
+  EXPECT_EQ((*top)[1]["capacity"].get<long>(), 300) << "the override's rate, not the limit's";
+  EXPECT_DOUBLE_EQ((*top)[1]["fill"].get<double>(), 0.01);
+
+  auto shown = admin.Show(Subject("account:newsletter@example.org"));
+  ASSERT_TRUE(shown.ok()) << shown.error().message();
+  const Json& l = (*shown)["limits"][0];
+  EXPECT_EQ(l["override"], "newsletter@example.org");
+  EXPECT_EQ(l["traffic"], "submission");
+  EXPECT_EQ(l["destinations"], "any");
+  EXPECT_EQ(l["windows"][0]["capacity"].get<long>(), 300);
+}
+
+}  // namespace
+}  // namespace floodgate::admin

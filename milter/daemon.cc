@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -94,6 +95,13 @@ class Reloader {
         next->metrics_listen != current->metrics_listen) {
       fields.emplace_back("note", "store, socket and metrics changes take effect after a restart");
     }
+    // Notices the running config already gave were logged then; only new ones are news.
+    for (const std::string& notice : next->notices) {
+      if (std::find(current->notices.begin(), current->notices.end(), notice) ==
+          current->notices.end()) {
+        alerts_.Info("config notice: " + notice);
+      }
+    }
     holder_.set(std::make_shared<const policy::Config>(std::move(next).value()));
     metrics_.CountReload(true);
     alerts_.Emit({"config_reloaded", fields});
@@ -121,6 +129,7 @@ int RunDaemon(const DaemonOptions& options) {
     alerts.Info("no config file given (-c): running with built-in defaults (memory store, " +
                 std::to_string(config->limits.size()) + " limit(s)); see floodgate -n");
   }
+  for (const std::string& notice : config->notices) alerts.Info("config notice: " + notice);
 
   // Block the signals before any thread starts, so that every thread inherits the mask:
   // SIGUSR1 is ours (the reloader sigwaits it); SIGHUP, SIGTERM and SIGINT belong to

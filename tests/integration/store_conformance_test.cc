@@ -11,6 +11,9 @@
 
 #include "floodgate/clock.h"
 #include "floodgate/counter_store.h"
+#include "policy/classify.h"
+#include "policy/config_loader.h"
+#include "policy/planner.h"
 #include "store/memory_store.h"
 #include "store/redis_store.h"
 #include "tests/testing/redis_server.h"
@@ -318,6 +321,98 @@ TEST_P(StoreConformanceTest, AppendKeepsTheNewestItemsFirst) {
   ASSERT_TRUE(store_->Append(key, "E5", 0, kHour).ok());
   EXPECT_TRUE(List(key).empty()) << "max_len 0 keeps nothing";
 }
+
+// Traffic classes and destinations, through the milter's own planner: a site that is MX
+// and submission host at once. The store sees only keys and lock keys, and both backends
+// must give inbound mail the same separation from outgoing mail.
+class TrafficConformanceTest : public StoreConformanceTest {
+ protected:
+  void SetUp() override {
+    StoreConformanceTest::SetUp();
+    auto config = policy::ParseConfig(R"(
+[traffic]
+local_domains = ["example.org"]
+
+[[limit]]
+name = "submission"
+subject = "account"
+rate = ["5/1h"]
+lock_after = 2
+
+[[limit]]
+name = "by-sender"
+subject = "sender"
+rate = ["5/1h"]
+lock_after = 2
+destinations = "external"
+traffic = ["submission", "relay", "local"]
+
+[[limit]]
+name = "mx-sender"
+subject = "sender"
+rate = ["20/1h"]
+traffic = ["inbound"]
+)",
+                                      "all-in-one.toml");
+    ASSERT_TRUE(config.ok()) << config.error().message();
+    config_ = std::move(config).value();
+  }
+
+  // One recipient of a transaction from `client` with MAIL FROM `sender` and, when
+  // `login` is not empty, that SASL login; true when it is accepted.
+  bool Rcpt(const std::string& client, const std::string& sender, const std::string& login,
+            const std::string& rcpt = "<someone@elsewhere.example>") {
+    policy::Facts f;
+    f.client = policy::Address::Parse(client);
+    f.account = login;
+    f.sender = sender;
+    f.traffic = policy::Classify(config_.traffic, f);
+    policy::Event e;
+    e.recipient_local = policy::IsLocalRecipient(config_.traffic, rcpt);
+    const policy::Plan plan = policy::MakePlan(config_, f, e);
+    return Check(plan.checks).allowed;
+  }
+  int Rcpts(int n, const std::string& client, const std::string& sender, const std::string& login,
+            const std::string& rcpt = "<someone@elsewhere.example>") {
+    int accepted = 0;
+    for (int i = 0; i < n; ++i) accepted += Rcpt(client, sender, login, rcpt) ? 1 : 0;
+    return accepted;
+  }
+
+  policy::Config config_;
+};
+
+TEST_P(TrafficConformanceTest, ForgedInboundMailLeavesTheLocalUsersBudgetAlone) {
+  // 40 messages from the internet with a forged MAIL FROM of alice: the inbound limit
+  // (20/1h) throttles them, and nothing locks.
+  EXPECT_EQ(Rcpts(40, "198.51.100.7", "alice@example.org", "", "<bob@example.org>"), 20);
+  // alice's own mail gets exactly what bob's does, who had no inbound traffic.
+  EXPECT_EQ(Rcpts(8, "203.0.113.9", "alice@example.org", "alice@example.org"), 5);
+  EXPECT_EQ(Rcpts(8, "203.0.113.9", "bob@example.org", "bob@example.org"), 5);
+}
+
+TEST_P(TrafficConformanceTest, ALockNeverRefusesInboundMail) {
+  // alice's account bursts (5 pass, then 2 x 5 refusals lock it) ...
+  EXPECT_EQ(Rcpts(20, "203.0.113.9", "alice@example.org", "alice@example.org"), 5);
+  EXPECT_FALSE(Rcpt("203.0.113.9", "alice@example.org", "alice@example.org"));
+  EXPECT_EQ(store_->CountActiveLocks().value(), 2) << "her account and her sender";
+  // ... but mail *to* the site with her address as sender is not hers to lose.
+  EXPECT_TRUE(Rcpt("198.51.100.7", "alice@example.org", "", "<bob@example.org>"));
+}
+
+TEST_P(TrafficConformanceTest, RecipientsInLocalDomainsAreFreeUnderExternalOnly) {
+  // Relay mail (loopback, no login) is limited by sender, external recipients only.
+  EXPECT_EQ(Rcpts(10, "127.0.0.1", "www@example.org", "", "<carol@example.org>"), 10);
+  EXPECT_EQ(Rcpts(8, "127.0.0.1", "www@example.org", "", "<carol@elsewhere.example>"), 5);
+  // A recipient that only looks local counts.
+  EXPECT_FALSE(Rcpt("127.0.0.1", "www@example.org", "", "<carol%elsewhere.example@example.org>"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TrafficConformanceTest,
+                         ::testing::Values(Backend::kMemory, Backend::kRedis),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kMemory ? "Memory" : "Redis";
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
                          ::testing::Values(Backend::kMemory, Backend::kRedis),

@@ -83,31 +83,33 @@ void PrintShow(const Json& j) {
   } else {
     fmt::print("  not locked\n");
   }
-  fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}\n", "LIMIT", "WINDOW", "USED",
-             "OVER", "NEXT UNIT IN", "IDLE IN", "REFUSED");
+  fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}  {}\n", "LIMIT", "WINDOW", "USED",
+             "OVER", "NEXT UNIT IN", "IDLE IN", "REFUSED", "TRAFFIC");
   for (const Json& l : j["limits"]) {
+    std::string traffic = l.value("traffic", "");
+    if (l.value("destinations", "any") == "external") traffic += " (external recipients)";
     for (const Json& w : l["windows"]) {
-      fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}\n",
+      fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}  {}\n",
                  l["limit"].get<std::string>(), w["rate"].get<std::string>(),
                  fmt::format("{}/{}", w["used"].get<long>(), w["capacity"].get<long>()),
                  w["over"].get<bool>() ? "yes" : "no", Secs(w["frees_in_s"]), Secs(w["idle_in_s"]),
-                 w["refused"].get<long>());
+                 w["refused"].get<long>(), traffic);
     }
   }
 }
 
 void PrintTop(const Json& rows) {
-  fmt::print("{:<45} {:<20} {:<10} {:>12} {:>6} {:>8}\n", "SUBJECT", "LIMIT", "WINDOW", "USED",
-             "FILL", "REFUSED");
+  fmt::print("{:<45} {:<20} {:<10} {:>12} {:>6} {:>8}  {}\n", "SUBJECT", "LIMIT", "WINDOW", "USED",
+             "FILL", "REFUSED", "TRAFFIC");
   for (const Json& r : rows) {
     if (r.value("locked", false)) {
       fmt::print("{:<45} {:<20} LOCKED\n", r["subject"].get<std::string>(), "");
       continue;
     }
-    fmt::print("{:<45} {:<20} {:<10} {:>12} {:>5.0f}% {:>8}\n", r["subject"].get<std::string>(),
+    fmt::print("{:<45} {:<20} {:<10} {:>12} {:>5.0f}% {:>8}  {}\n", r["subject"].get<std::string>(),
                r["limit"].get<std::string>(), r.value("window", ""),
                fmt::format("{}/{}", r.value("used", 0L), r.value("capacity", 0L)),
-               r["fill"].get<double>() * 100, r.value("refused", 0L));
+               r["fill"].get<double>() * 100, r.value("refused", 0L), r.value("traffic", ""));
   }
 }
 
