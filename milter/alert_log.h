@@ -1,5 +1,5 @@
-// AlertLog: where floodgate's events go — one syslog line per event, key=value fields
-// (SPEC section 5). Values are escaped with policy::LogValue, so a hostile login or
+// AlertLog: where floodgate's events go — one syslog line per event, key=value fields.
+// Values are escaped with policy::LogValue, so a hostile login or
 // address can neither end the line nor forge a field.
 // Thread-safety: Emit may be called from any thread (syslog(3) is thread-safe).
 #pragma once

@@ -1,4 +1,4 @@
-// Metrics: the counters behind the optional Prometheus endpoint (SPEC section 7), and
+// Metrics: the counters behind the optional Prometheus endpoint, and
 // their rendering in the Prometheus text exposition format 0.0.4.
 //
 // What is counted, and by whom:

@@ -1,4 +1,4 @@
-// The config loader: floodgate.toml text -> a validated Config (SPEC section 8), and the
+// The config loader: floodgate.toml text -> a validated Config, and the
 // human-readable description `floodgate -n` prints.
 //
 // The loader refuses anything it does not understand - unknown keys, wrong types, values out

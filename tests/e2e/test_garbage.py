@@ -1,4 +1,4 @@
-"""Garbage and truncated packets on the milter socket (issue 3, hostile input).
+"""Garbage and truncated packets on the milter socket (hostile input).
 
 Whatever arrives on floodgate's milter port — random bytes, a length prefix of 4 GiB, a
 packet cut off mid-way, an unknown command after a valid negotiation, connections that

@@ -1,4 +1,4 @@
-"""Scenario 0: the incident of SPEC section 1, replayed end to end.
+"""The incident floodgate exists for, replayed end to end.
 
 A hijacked account (limit 100/1h messages, lock_after = 10) is driven at full speed:
 12,000 messages over 8 parallel sessions that reconnect from 20 different /24

@@ -1,4 +1,4 @@
-"""The daemon's signals through a real Postfix (SPEC section 7).
+"""The daemon's signals through a real Postfix.
 
 SIGUSR1 reloads the config without dropping SMTP sessions: a broken file is
 refused (event=config_rejected) and the running limits stay; a good file takes

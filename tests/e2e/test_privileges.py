@@ -1,4 +1,4 @@
-"""Privilege drop and the unix socket's mode (SPEC section 7, issue 3 item 3).
+"""Privilege drop and the unix socket's mode.
 
 Started as root with `milter.user`, floodgate opens its socket first and then runs as that
 user (all of real, effective and saved ids); a unix socket is created under `milter.umask`,

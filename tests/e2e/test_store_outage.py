@@ -1,4 +1,4 @@
-"""Redis dies in the middle of a burst (SPEC 6, "When the store fails"), with real processes.
+"""Redis dies in the middle of a burst ("when the store fails"), with real processes.
 
 A hijacked account bursts through a real Postfix in 8 parallel sessions against a
 100/1h message limit kept in a real redis-server; after a given number of RCPT
