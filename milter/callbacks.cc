@@ -1,5 +1,6 @@
 #include "milter/callbacks.h"
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 
@@ -39,9 +40,38 @@ sfsistat Guard(const char* stage, F&& body) noexcept {
   return SMFIS_TEMPFAIL;
 }
 
+// Remembers a hold decided at RCPT (or at end of a local submission) for the end of message.
+void NoteHold(Session& s, const policy::Verdict& v) {
+  if (v.disposition != policy::Disposition::kHold) return;
+  if (s.hold_reason.empty()) s.hold_reason = v.hold_reason;
+  for (const std::string& key : v.held_keys) {
+    if (std::find(s.held_keys.begin(), s.held_keys.end(), key) == s.held_keys.end()) {
+      s.held_keys.push_back(key);
+    }
+  }
+}
+
+// Puts the message in Postfix's hold queue and records its queue id under the held
+// subjects. Without the quarantine action (a milter peer that did not grant it) the message
+// is tempfailed instead: a message floodgate meant to hold is never delivered.
+sfsistat Hold(SMFICTX* ctx, Session& s) {
+  if (smfi_quarantine(ctx, const_cast<char*>(s.hold_reason.c_str())) != MI_SUCCESS) {
+    g_context->alerts.Error(
+        "cannot put a message on hold (the MTA did not grant quarantine); "
+        "tempfailed instead");
+    smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.28"),
+                  const_cast<char*>("message held back, try again later"));
+    return SMFIS_TEMPFAIL;
+  }
+  g_context->decider.metrics().CountHeld();
+  g_context->decider.RecordHeld(s.held_keys, Macro(ctx, "i"));
+  return SMFIS_CONTINUE;
+}
+
 sfsistat Apply(SMFICTX* ctx, const policy::Verdict& v) {
   switch (v.disposition) {
     case policy::Disposition::kContinue:
+    case policy::Disposition::kHold:  // accepted now, held at end of message
       return SMFIS_CONTINUE;
     case policy::Disposition::kTempfail:
     case policy::Disposition::kReject:
@@ -54,7 +84,7 @@ sfsistat Apply(SMFICTX* ctx, const policy::Verdict& v) {
   return SMFIS_CONTINUE;
 }
 
-sfsistat OnNegotiate(SMFICTX*, unsigned long, unsigned long f1, unsigned long, unsigned long,
+sfsistat OnNegotiate(SMFICTX*, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
                      unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
                      unsigned long* pf3) {
   return Guard("negotiate", [&] {
@@ -64,7 +94,7 @@ sfsistat OnNegotiate(SMFICTX*, unsigned long, unsigned long f1, unsigned long, u
     // end-of-message packet went out (measured by tests/e2e/test_latency.py).
     const unsigned long wanted =
         SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN;
-    *pf0 = 0;  // no message modifications
+    *pf0 = f0 & SMFIF_QUARANTINE;  // the hold action; no other message modification
     *pf1 = f1 & wanted;
     *pf2 = 0;
     *pf3 = 0;
@@ -112,7 +142,11 @@ sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
     event.recipient_local = local;
     const policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
     for (std::size_t limit : v.messages_charged) s->charged.Add(limit);
-    if (v.disposition == policy::Disposition::kContinue) s->accepted = true;
+    NoteHold(*s, v);
+    if (v.disposition == policy::Disposition::kContinue ||
+        v.disposition == policy::Disposition::kHold) {
+      s->accepted = true;
+    }
     // CONTINUE, never ACCEPT: ACCEPT would end filtering of the whole message.
     return Apply(ctx, v);
   });
@@ -133,16 +167,20 @@ sfsistat OnEom(SMFICTX* ctx) {
       event.recipients = s->recipients;
       event.external_recipients = s->external_recipients;
       policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
-      // A locally submitted message is only ever tempfailed: it stays in the maildrop
-      // queue and pickup retries it, so nothing is lost and nothing bounces.
+      // A locally submitted message is only ever tempfailed or held: it stays in the
+      // maildrop queue and pickup retries it, so nothing is lost and nothing bounces.
       if (v.disposition == policy::Disposition::kReject) {
         v.disposition = policy::Disposition::kTempfail;
         v.reply.code = "451";
         v.reply.xcode = "4.7.28";
       }
-      status = Apply(ctx, v);
+      NoteHold(*s, v);
+      status = s->hold_reason.empty() ? Apply(ctx, v) : Hold(ctx, *s);
     } else if (s->accepted) {
-      g_context->decider.RecordQueueId(*s->config, s->facts, Macro(ctx, "i"));
+      if (!s->hold_reason.empty()) status = Hold(ctx, *s);
+      if (status == SMFIS_CONTINUE) {
+        g_context->decider.RecordQueueId(*s->config, s->facts, Macro(ctx, "i"));
+      }
     }
     s->ResetTransaction();
     return status;
@@ -175,7 +213,7 @@ smfiDesc MakeFilterDescription() {
   smfiDesc d{};
   d.xxfi_name = const_cast<char*>("floodgate");
   d.xxfi_version = SMFI_VERSION;
-  d.xxfi_flags = 0;
+  d.xxfi_flags = SMFIF_QUARANTINE;
   d.xxfi_connect = OnConnect;
   d.xxfi_envfrom = OnEnvFrom;
   d.xxfi_envrcpt = OnEnvRcpt;

@@ -67,6 +67,12 @@ void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& f
   PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
 }
 
+void Decider::RecordHeld(const std::vector<std::string>& held_keys, const std::string& queue_id) {
+  if (queue_id.empty()) return;
+  for (const std::string& key : held_keys)
+    PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
+}
+
 Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks) {
   const Stopwatch watch;
   Result<CheckOutcome> outcome = primary_->Check(checks);

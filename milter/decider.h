@@ -42,6 +42,11 @@ class Decider {
   void RecordQueueId(const policy::Config& config, const policy::Facts& facts,
                      const std::string& queue_id);
 
+  // Records the queue id of a message floodgate put on hold in each of `held_keys` (the
+  // held subjects' lists: `floodgatectl held`, and what hold_max counts). Best effort and
+  // in the background, like RecordQueueId.
+  void RecordHeld(const std::vector<std::string>& held_keys, const std::string& queue_id);
+
   // Logs `alert` and keeps it in the store's recent-events list.
   void Emit(const policy::Config& config, const policy::Alert& alert);
 

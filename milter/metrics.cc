@@ -71,6 +71,8 @@ const char* ToString(LimitDecision d) {
       return "reject";
     case LimitDecision::kMonitor:
       return "monitor";
+    case LimitDecision::kHold:
+      return "hold";
     case LimitDecision::kLocked:
       return "locked";
   }
@@ -121,6 +123,9 @@ void Metrics::CountDecisions(const policy::Plan& plan, const CheckOutcome& outco
         case policy::Action::kMonitor:
           d = LimitDecision::kMonitor;
           break;
+        case policy::Action::kHold:
+          d = lo.hold_full ? LimitDecision::kTempfail : LimitDecision::kHold;
+          break;
       }
     }
     CountDecision(p.limit->name, plan.traffic, d);
@@ -153,6 +158,8 @@ void Metrics::CountStoreError(ErrorKind kind) {
 }
 
 void Metrics::CountFallback() { fallbacks_.fetch_add(1, kRelaxed); }
+
+void Metrics::CountHeld() { held_.fetch_add(1, kRelaxed); }
 
 void Metrics::CountReload(bool accepted) {
   (accepted ? reloads_ok_ : reloads_rejected_).fetch_add(1, kRelaxed);
@@ -226,6 +233,10 @@ std::string Metrics::RenderPrometheus() const {
          "SMTP events decided by the in-process fallback store while the primary failed "
          "(store.on_error = \"local\").");
   line("floodgate_fallback_decisions_total", fallbacks_.load(kRelaxed));
+
+  Header(out, "floodgate_messages_held_total", "counter",
+         "Messages floodgate put in Postfix's hold queue (action or locked_action hold).");
+  line("floodgate_messages_held_total", held_.load(kRelaxed));
 
   Header(out, "floodgate_sessions_open", "gauge", "Milter sessions (SMTP connections) open now.");
   const std::atomic<long>* open = sessions_.load();

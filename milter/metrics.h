@@ -7,6 +7,7 @@
 //   floodgate_store_latency_seconds{op}       Decider: every primary store call
 //   floodgate_store_errors_total{kind}        Decider: every failed primary store call
 //   floodgate_fallback_decisions_total        Decider: events decided by the local store
+//   floodgate_messages_held_total             the end-of-message callback: messages it held
 //   floodgate_sessions_open                   read from MilterContext::sessions_open
 //   floodgate_locks_active                    asked of the store at each scrape
 //   floodgate_config_reloads_total{result}    the SIGUSR1 reloader
@@ -42,8 +43,8 @@
 namespace floodgate::milter {
 
 // What one limit said about one event (the `action` label).
-enum class LimitDecision { kAccepted, kTempfail, kReject, kMonitor, kLocked };
-inline constexpr std::size_t kLimitDecisions = 5;
+enum class LimitDecision { kAccepted, kTempfail, kReject, kMonitor, kLocked, kHold };
+inline constexpr std::size_t kLimitDecisions = 6;
 const char* ToString(LimitDecision d);
 
 enum class StoreOp { kCheck, kAppend };
@@ -69,6 +70,7 @@ class Metrics {
   void ObserveStore(StoreOp op, Micros elapsed_us);
   void CountStoreError(ErrorKind kind);
   void CountFallback();
+  void CountHeld();
 
   void CountReload(bool accepted);
 
@@ -120,6 +122,7 @@ class Metrics {
   std::array<Histogram, 2> latency_;                          // by StoreOp
   std::array<std::atomic<std::uint64_t>, 5> store_errors_{};  // by ErrorKind
   std::atomic<std::uint64_t> fallbacks_{0};
+  std::atomic<std::uint64_t> held_{0};
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_rejected_{0};
   std::atomic<const std::atomic<long>*> sessions_{nullptr};

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "policy/config.h"
 #include "policy/facts.h"
@@ -24,6 +25,8 @@ struct Session {
   bool accepted = false;                         // a recipient was accepted
   std::int64_t recipients = 0;                   // recipients seen (local submissions)
   std::int64_t external_recipients = 0;          // ... of them outside local_domains
+  std::string hold_reason;                       // non-empty: hold the message at its end
+  std::vector<std::string> held_keys;            // ... and record it in these lists
 
   void ResetTransaction() {
     config.reset();
@@ -31,6 +34,8 @@ struct Session {
     accepted = false;
     recipients = 0;
     external_recipients = 0;
+    hold_reason.clear();
+    held_keys.clear();
     facts.account.clear();
     facts.sender.clear();
     facts.traffic = policy::Traffic::kInbound;

@@ -18,7 +18,9 @@ namespace floodgate::policy {
 
 enum class SubjectKind { kAccount, kIp, kSender, kSenderDomain };
 enum class CountKind { kMessages, kRecipients };
-enum class Action { kTempfail, kReject, kMonitor };
+enum class Action { kTempfail, kReject, kMonitor, kHold };
+// What a locked subject's mail gets: 550 5.7.1, or accepted into Postfix's hold queue.
+enum class LockedAction { kReject, kHold };
 enum class Mode { kLeaky, kStrict };
 enum class Backend { kMemory, kRedis };
 enum class OnError { kLocal, kTempfail, kAccept };
@@ -58,7 +60,11 @@ struct Limit {
     std::int64_t window_s = 0;
   } max_networks;
   std::int64_t lock_ttl_s = 86400;  // how long an automatic lock lasts
-  int line = 0;                     // where it was defined, for messages
+  LockedAction locked_action = LockedAction::kReject;
+  // action or locked_action "hold": at most this many messages of one subject are kept in
+  // the hold queue; beyond it, mail is tempfailed (a hijacked account cannot fill the disk).
+  std::int64_t hold_max = 500;
+  int line = 0;  // where it was defined, for messages
 };
 
 // Replaces the rates (and optionally the action) of `limit` for one subject value
@@ -135,6 +141,7 @@ bool SubjectExists(SubjectKind subject, Traffic t);
 const char* ToString(SubjectKind k);
 const char* ToString(CountKind k);
 const char* ToString(Action a);
+const char* ToString(LockedAction a);
 const char* ToString(Mode m);
 const char* ToString(Backend b);
 const char* ToString(OnError e);

@@ -102,6 +102,18 @@ const char* ToString(Action a) {
       return "reject";
     case Action::kMonitor:
       return "monitor";
+    case Action::kHold:
+      return "hold";
+  }
+  return "?";
+}
+
+const char* ToString(LockedAction a) {
+  switch (a) {
+    case LockedAction::kReject:
+      return "reject";
+    case LockedAction::kHold:
+      return "hold";
   }
   return "?";
 }

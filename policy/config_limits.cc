@@ -159,12 +159,17 @@ bool ReadTrafficOf(ConfigReader& r, const TomlValue& t, const TrafficConfig& sit
   }
   if (limit->traffic.Has(Traffic::kInbound)) {
     // Inbound limits throttle, never lock: a forged sender must not lock a local user.
-    for (const char* key : {"lock_after", "max_networks", "lock_ttl"}) {
+    for (const char* key : {"lock_after", "max_networks", "lock_ttl", "locked_action"}) {
       if (const TomlValue* k = ConfigReader::Find(t, key)) {
         return r.Fail(*k, fmt::format("{} is refused on an inbound limit: inbound mail is "
                                       "forgeable, so it throttles but never locks",
                                       key));
       }
+    }
+    if (limit->action == Action::kHold) {
+      return r.Fail(*ConfigReader::Find(t, "action"),
+                    "action = \"hold\" is refused on an inbound limit: the world's mail to your "
+                    "users is not yours to hold (use tempfail)");
     }
   }
   return true;
@@ -201,8 +206,13 @@ bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, L
       !r.GetEnum(t, "action",
                  {{"tempfail", Action::kTempfail},
                   {"reject", Action::kReject},
-                  {"monitor", Action::kMonitor}},
+                  {"monitor", Action::kMonitor},
+                  {"hold", Action::kHold}},
                  &limit->action) ||
+      !r.GetEnum(t, "locked_action",
+                 {{"reject", LockedAction::kReject}, {"hold", LockedAction::kHold}},
+                 &limit->locked_action) ||
+      !r.GetInt(t, "hold_max", 1, 1'000'000, &limit->hold_max) ||
       !r.GetEnum(t, "mode", {{"leaky", Mode::kLeaky}, {"strict", Mode::kStrict}}, &limit->mode) ||
       !ReadReply(r, t, limit) || !ReadTrafficOf(r, t, site, limit)) {
     return false;
@@ -294,7 +304,8 @@ bool ReadOverride(ConfigReader& r, const TomlValue& t, Override* o) {
   if (!r.GetEnum(t, "action",
                  {{"tempfail", Action::kTempfail},
                   {"reject", Action::kReject},
-                  {"monitor", Action::kMonitor}},
+                  {"monitor", Action::kMonitor},
+                  {"hold", Action::kHold}},
                  &action)) {
     return false;
   }

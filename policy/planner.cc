@@ -102,6 +102,10 @@ std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_vi
   return SubjectKey(prefix, kind, value) + "!queue";
 }
 
+std::string HeldKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
+  return SubjectKey(prefix, kind, value) + "!held";
+}
+
 namespace {
 
 // The units `limit` charges for `event`, or 0 when it does not count it.
@@ -166,6 +170,11 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
       check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
       check.max_networks = limit.max_networks.count;
       check.networks_window_us = limit.max_networks.window_s * kMicrosPerSecond;
+    }
+
+    if (p.action == Action::kHold || limit.locked_action == LockedAction::kHold) {
+      check.held_key = subject_key + "!held";
+      check.hold_max = limit.hold_max;
     }
 
     plan.limits.push_back(std::move(p));

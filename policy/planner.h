@@ -81,6 +81,8 @@ std::string LimitKeySuffix(const Limit& limit);
 std::string LockKey(const std::string& prefix, SubjectKind kind, std::string_view value);
 //   ..."!queue"              queue ids of the subject's accepted messages
 std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_view value);
+//   ..."!held"               queue ids of the subject's messages floodgate put on hold
+std::string HeldKey(const std::string& prefix, SubjectKind kind, std::string_view value);
 
 WindowSpec ToWindow(const Rate& rate);
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "policy/escape.h"
 
 namespace floodgate::policy {
@@ -70,34 +72,75 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
   const auto add_client = [&](Alert& a) {
     if (client) a.fields.emplace_back("client", Network::Of(*client, client->bits()).ToString());
   };
-  // A lock outranks every rate refusal: the reply says "locked", whatever else refused.
-  for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
-    const PlannedLimit& p = plan.limits[i];
-    const LimitOutcome& lo = outcome.limits[i];
-    if (!lo.locked) continue;
-    if (v.disposition != Disposition::kReject) {
-      v.disposition = Disposition::kReject;
-      v.reply = LockedReply(p.limit->subject);
+  // What the recipient gets, strongest first: a lock's 550; the first refusal by a
+  // tempfail or reject limit (a full hold queue counts as a tempfail); a hold; nothing.
+  enum Rank { kNone, kHeld, kRefused, kLocked };
+  Rank rank = kNone;
+  const auto decide = [&](Rank r, Disposition d, Reply reply) {
+    if (r <= rank) return;
+    rank = r;
+    v.disposition = d;
+    v.reply = std::move(reply);
+  };
+  const auto hold = [&](const LimitCheck& c, std::string why) {
+    if (v.hold_reason.empty()) v.hold_reason = std::move(why);
+    if (std::find(v.held_keys.begin(), v.held_keys.end(), c.held_key) == v.held_keys.end()) {
+      v.held_keys.push_back(c.held_key);
     }
-    if (!lo.newly_locked) continue;
-    Alert a;
-    a.event = "locked";
-    a.fields = {{"subject", p.subject},
-                {"reason", lo.lock_reason},
-                {"limit", p.limit->name},
-                {"traffic", ToString(plan.traffic)}};
-    if (lo.refused_units > 0) a.fields.emplace_back("refused", std::to_string(lo.refused_units));
-    a.fields.emplace_back("ttl", PeriodText(p.limit->lock_ttl_s));
-    add_client(a);
-    v.alerts.push_back(std::move(a));
-  }
-  for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
+    decide(kHeld, Disposition::kHold, {});
+  };
+  const auto tempfail = [&](const PlannedLimit& p) {
+    decide(kRefused, Disposition::kTempfail, RefusalReply(*p.limit, Action::kTempfail));
+  };
+  const std::size_t n = std::min({plan.limits.size(), plan.checks.size(), outcome.limits.size()});
+  for (std::size_t i = 0; i < n; ++i) {
     const PlannedLimit& p = plan.limits[i];
     const LimitOutcome& lo = outcome.limits[i];
-    if (lo.allowed || lo.locked) continue;
-    if (p.action != Action::kMonitor && v.disposition == Disposition::kContinue) {
-      v.disposition = p.action == Action::kReject ? Disposition::kReject : Disposition::kTempfail;
-      v.reply = RefusalReply(*p.limit, p.action);
+    const LimitCheck& c = plan.checks[i];
+    if (lo.locked) {
+      if (p.limit->locked_action == LockedAction::kReject) {
+        decide(kLocked, Disposition::kReject, LockedReply(p.limit->subject));
+      } else if (lo.hold_full) {
+        tempfail(p);
+      } else {
+        hold(c, fmt::format("floodgate: {} locked ({})", LogValue(p.subject),
+                            LogValue(lo.lock_reason)));
+      }
+      if (!lo.newly_locked) continue;
+      Alert a;
+      a.event = "locked";
+      a.fields = {{"subject", p.subject},
+                  {"reason", lo.lock_reason},
+                  {"limit", p.limit->name},
+                  {"traffic", ToString(plan.traffic)}};
+      if (lo.refused_units > 0) a.fields.emplace_back("refused", std::to_string(lo.refused_units));
+      a.fields.emplace_back("ttl", PeriodText(p.limit->lock_ttl_s));
+      add_client(a);
+      v.alerts.push_back(std::move(a));
+      continue;
+    }
+    if (lo.allowed) continue;
+    std::string window;
+    for (std::size_t j = 0; j < lo.windows.size() && j < p.rates.size(); ++j) {
+      if (lo.windows[j].refused && window.empty()) window = PeriodText(p.rates[j].period_s);
+    }
+    switch (p.action) {
+      case Action::kMonitor:
+        break;
+      case Action::kTempfail:
+      case Action::kReject:
+        decide(kRefused,
+               p.action == Action::kReject ? Disposition::kReject : Disposition::kTempfail,
+               RefusalReply(*p.limit, p.action));
+        break;
+      case Action::kHold:
+        if (lo.hold_full) {
+          tempfail(p);
+        } else {
+          hold(c, fmt::format("floodgate: {} over limit {} ({})", LogValue(p.subject),
+                              p.limit->name, window));
+        }
+        break;
     }
     for (std::size_t j = 0; j < lo.windows.size() && j < p.rates.size(); ++j) {
       if (!lo.windows[j].first_refusal) continue;
@@ -112,6 +155,10 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
       add_client(a);
       v.alerts.push_back(std::move(a));
     }
+  }
+  if (v.disposition != Disposition::kHold) {
+    v.hold_reason.clear();
+    v.held_keys.clear();
   }
   if (v.disposition == Disposition::kContinue && outcome.allowed) {
     for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {

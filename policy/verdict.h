@@ -15,7 +15,9 @@
 
 namespace floodgate::policy {
 
-enum class Disposition { kContinue, kTempfail, kReject };
+// kHold: the recipient is accepted and the message goes to Postfix's hold queue at end of
+// message (a message with any held recipient is held as a whole).
+enum class Disposition { kContinue, kTempfail, kReject, kHold };
 
 struct Reply {
   std::string code;   // "451"
@@ -36,6 +38,10 @@ struct Verdict {
   // Message-counted limits (Config::limits indices) this event charged: the transaction
   // must not charge them again (ChargedLimits).
   std::vector<std::size_t> messages_charged;
+  // kHold: why (for the hold queue and Postfix's log; safe for both), and the subjects'
+  // held-id lists the message's queue id is recorded in at end of message.
+  std::string hold_reason;
+  std::vector<std::string> held_keys;
 };
 
 // `client` is the client address for alert lines (none when unknown); it is formatted

@@ -4,15 +4,15 @@
 -- two equal. Redis' own clock decides, so hosts with skewed clocks agree.
 --
 -- KEYS, per check: the limit's hash, then (only when has_lock = 1) the subject's lock key
---   and its network set key.
+--   and its network set key, then (only when hold_max > 0) the subject's held-ids list.
 -- ARGV: n, then per check: cost strict advisory has_lock nwin lock_ttl_us max_networks
---   networks_window_us network, then per window: period_us emission_us tolerance_us
---   lock_threshold.
+--   networks_window_us network hold_max, then per window: period_us emission_us
+--   tolerance_us lock_threshold.
 -- Stored: limit hash fields per window, named by the period alone (changing a limit's
 --   numbers keeps its history): t<period> TAT, r<period> reported_until, n<period> units
 --   refused since that report. Lock key: a string holding the reason, with a TTL.
 --   Network set: a sorted set network -> last seen.
--- Returns {allowed, per check: allowed locked newly_locked reason refused_units,
+-- Returns {allowed, per check: allowed locked newly_locked reason refused_units hold_full,
 --   per window: refused first_refusal retry_after_us}.
 
 local t = redis.call('TIME')
@@ -29,15 +29,20 @@ for i = 1, num(ARGV[1]) do
   local c = {key = KEYS[k], cost = num(ARGV[a]), strict = ARGV[a + 1] == '1',
              advisory = ARGV[a + 2] == '1', lock_ttl = num(ARGV[a + 5]),
              max_nets = num(ARGV[a + 6]), nets_window = num(ARGV[a + 7]),
-             network = ARGV[a + 8], allowed = true, locked = false, newly = false,
-             reason = '', refused_units = 0, networks = 0, windows = {}}
+             network = ARGV[a + 8], hold_max = num(ARGV[a + 9]), allowed = true,
+             locked = false, newly = false, reason = '', refused_units = 0, networks = 0,
+             hold_full = false, windows = {}}
   local nwin = num(ARGV[a + 4])
   k = k + 1
   if ARGV[a + 3] == '1' then
     c.lock_key, c.nets_key = KEYS[k], KEYS[k + 1]
     k = k + 2
   end
-  a = a + 9
+  if c.hold_max > 0 then
+    c.hold_full = redis.call('LLEN', KEYS[k]) >= c.hold_max
+    k = k + 1
+  end
+  a = a + 10
   if not hashes[c.key] then
     local h, flat = {}, redis.call('HGETALL', c.key)
     for f = 1, #flat, 2 do h[flat[f]] = num(flat[f + 1]) end
@@ -128,7 +133,7 @@ local function b(x) return x and 1 or 0 end
 for _, c in ipairs(checks) do
   local n = #out
   out[n + 1], out[n + 2], out[n + 3] = b(c.allowed), b(c.locked), b(c.newly)
-  out[n + 4], out[n + 5] = c.reason, c.refused_units
+  out[n + 4], out[n + 5], out[n + 6] = c.reason, c.refused_units, b(c.hold_full)
   for _, w in ipairs(c.windows) do
     n = #out
     out[n + 1], out[n + 2], out[n + 3] = b(w.refused), b(w.first), w.retry

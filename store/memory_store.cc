@@ -64,6 +64,13 @@ Result<CheckOutcome> MemoryStore::Check(const std::vector<LimitCheck>& checks) {
   }
   CheckOutcome outcome = policy::ApplyChecks(checks, states, subjects, now);
   for (std::size_t i = 0; i < checks.size(); ++i) {
+    if (checks[i].hold_max <= 0) continue;
+    auto held = lists_.find(checks[i].held_key);
+    outcome.limits[i].hold_full =
+        held != lists_.end() && held->second.expires_at > now &&
+        held->second.items.size() >= static_cast<std::size_t>(checks[i].hold_max);
+  }
+  for (std::size_t i = 0; i < checks.size(); ++i) {
     Store(checks[i], states[i], now);
     if (outcome.limits[i].newly_locked) {
       locks_[checks[i].lock_key] = {outcome.limits[i].lock_reason, now + checks[i].lock_ttl_us};

@@ -27,10 +27,10 @@ std::string ScriptSha1(const char* script) {
 // The EVALSHA of check.lua for `checks`, written straight into RESP (see check.lua for
 // the layout of KEYS and ARGV).
 std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>& checks) {
-  constexpr std::size_t kArgsPerCheck = 9, kArgsPerWindow = 4;
+  constexpr std::size_t kArgsPerCheck = 10, kArgsPerWindow = 4;
   std::size_t keys = 0, args = 1;
   for (const LimitCheck& c : checks) {
-    keys += c.lock_key.empty() ? 1 : 3;
+    keys += (c.lock_key.empty() ? 1 : 3) + (c.hold_max > 0 ? 1 : 0);
     args += kArgsPerCheck + kArgsPerWindow * c.windows.size();
   }
   CommandWriter w(3 + keys + args, 64 * (keys + args));
@@ -40,6 +40,7 @@ std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>
     if (!c.lock_key.empty()) {
       w.Arg(c.lock_key).Arg(RedisStore::NetworksKey(c.lock_key));
     }
+    if (c.hold_max > 0) w.Arg(c.held_key);
   }
   w.Arg(static_cast<std::int64_t>(checks.size()));
   for (const LimitCheck& c : checks) {
@@ -51,7 +52,8 @@ std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>
         .Arg(c.lock_ttl_us)
         .Arg(c.max_networks)
         .Arg(c.networks_window_us)
-        .Arg(c.network);
+        .Arg(c.network)
+        .Arg(c.hold_max);
     for (const WindowSpec& win : c.windows) {
       w.Arg(win.period_us).Arg(win.emission_us).Arg(win.tolerance_us).Arg(win.lock_threshold);
     }
@@ -86,7 +88,7 @@ Result<CheckOutcome> Decode(const RedisReply& reply, const std::vector<LimitChec
     }
     if (at >= e.size() || e[at].type != RedisReply::Type::kString) return bad;
     lo.lock_reason = e[at++].str;
-    if (!next_int(lo.refused_units)) return bad;
+    if (!next_int(lo.refused_units) || !next_bool(lo.hold_full)) return bad;
     lo.windows.resize(checks[i].windows.size());
     for (WindowOutcome& wo : lo.windows) {
       if (!next_bool(wo.refused) || !next_bool(wo.first_refusal) || !next_int(wo.retry_after_us)) {

@@ -32,6 +32,11 @@
 // and the admin's, none that expired or were lifted): the store keeps what it needs for
 // that itself (Redis: see redis_store.h), so callers only ever call Check.
 //
+// Holds: a check with hold_max > 0 names its subject's list of held queue ids (held_key,
+// written with Append at end of message); hold_full says that the list already holds
+// hold_max entries, so that no more of the subject's mail may go to the hold queue. It
+// is read, never written, by Check.
+//
 // Expiry: a key carries no information once every TAT and report time is in the past,
 // so it expires then (Redis PEXPIRE, memory store sweep): memory stays bounded.
 //
@@ -66,6 +71,8 @@ struct LimitCheck {
   std::string network;            // the client's network ("203.0.113.0/24"), "" when unknown
   std::int64_t max_networks = 0;  // > 0: lock when more distinct networks are seen
   Micros networks_window_us = 0;  // ... within this period
+  std::string held_key;           // the subject's held queue ids ("...!held"), when hold_max > 0
+  std::int64_t hold_max = 0;      // > 0: report whether held_key holds this many already
 };
 
 struct WindowOutcome {
@@ -80,6 +87,7 @@ struct LimitOutcome {
   bool newly_locked = false;           // this event locked it
   std::string lock_reason;             // "burst", "too_many_networks", "admin", ...
   std::int64_t refused_units = 0;      // newly_locked by a burst: the refused units counted
+  bool hold_full = false;              // hold_max > 0 and held_key holds hold_max entries
   std::vector<WindowOutcome> windows;  // same order as LimitCheck::windows
 };
 

@@ -160,7 +160,7 @@ class IncidentTest(E2ETestCase, unittest.TestCase):
         self.assertEqual(len(exceeded), 1, "\n".join(self.fg.log_lines("event=")))
         self.assertEqual(len(locked), 1, "\n".join(self.fg.log_lines("event=")))
         self.assertRegex(exceeded[0], r"limit=submission window=1h count=100 action=tempfail traffic=submission client=203\.0\.\d+\.9$")
-        self.assertRegex(locked[0], rf"reason=burst limit=submission refused={LOCK_AFTER * LIMIT} ttl=1d")
+        self.assertRegex(locked[0], rf"reason=burst limit=submission traffic=submission refused={LOCK_AFTER * LIMIT} ttl=1d")
         self.assertEqual(self.fg.log_lines(f"subject=account:{BOB}"), [])
         self.report(f"alerts:\n  {exceeded[0]}\n  {locked[0]}")
 
