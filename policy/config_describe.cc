@@ -89,6 +89,16 @@ void DescribeLimit(std::string& out, const Limit& l) {
     out += fmt::format("    a lock lasts {} unless an admin unlocks it first\n",
                        FormatDuration(l.lock_ttl_s));
   }
+  if (l.action == Action::kHold) {
+    out += fmt::format(
+        "    over the limit, mail goes to Postfix's hold queue (at most {} messages per {}; "
+        "beyond that 451 4.7.28); held units count as refused\n",
+        l.hold_max, ToString(l.subject));
+  }
+  if (l.locked_action == LockedAction::kHold) {
+    out += fmt::format("    a locked {}'s mail goes to the hold queue (at most {} messages)\n",
+                       ToString(l.subject), l.hold_max);
+  }
   if (l.reply) out += fmt::format("    reply text: \"{}\"\n", *l.reply);
 }
 

@@ -178,11 +178,11 @@ bool ReadTrafficOf(ConfigReader& r, const TomlValue& t, const TrafficConfig& sit
 bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, Limit* limit) {
   constexpr std::string_view kWhere = "[[limit]]";
   if (!r.ExpectTable(t, kWhere)) return false;
-  if (!r.CheckKeys(
-          t,
-          {"name", "subject", "count", "rate", "burst", "action", "mode", "reply", "ipv4_prefix",
-           "ipv6_prefix", "lock_after", "max_networks", "lock_ttl", "traffic", "destinations"},
-          kWhere)) {
+  if (!r.CheckKeys(t,
+                   {"name", "subject", "count", "rate", "burst", "action", "mode", "reply",
+                    "ipv4_prefix", "ipv6_prefix", "lock_after", "max_networks", "lock_ttl",
+                    "traffic", "destinations", "locked_action", "hold_max"},
+                   kWhere)) {
     return false;
   }
   limit->line = ConfigReader::Line(t);

@@ -322,3 +322,27 @@ TEST(ConfigLoaderTrafficTest, APreviousReleasesConfigLoadsAndSaysWhatChanged) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+TEST(ConfigLoaderHoldTest, ReadsHoldSettings) {
+  Result<Config> c = ParseConfig(
+      "[[limit]]\nname = \"a\"\nsubject = \"account\"\nrate = [\"5/1m\"]\naction = \"hold\"\n"
+      "locked_action = \"hold\"\nhold_max = 20\nlock_after = 10\n"
+      "[[limit]]\nname = \"b\"\nsubject = \"account\"\nrate = [\"5/1m\"]\n",
+      "h.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->limits[0].action, Action::kHold);
+  EXPECT_EQ(c->limits[0].locked_action, LockedAction::kHold);
+  EXPECT_EQ(c->limits[0].hold_max, 20);
+  EXPECT_EQ(c->limits[1].locked_action, LockedAction::kReject);
+  EXPECT_EQ(c->limits[1].hold_max, 500);
+  const std::string d = DescribeConfig(*c);
+  EXPECT_TRUE(Contains(d, "action hold")) << d;
+  EXPECT_TRUE(Contains(d, "over the limit, mail goes to Postfix's hold queue")) << d;
+  EXPECT_TRUE(Contains(d, "a locked account's mail goes to the hold queue")) << d;
+}
+
+}  // namespace
+}  // namespace floodgate::policy

@@ -385,3 +385,22 @@ TEST(ConfigRefusalTest, RefusesUnknownKeyInTraffic) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+TEST(ConfigRefusalTest, RefusesHoldOnInboundLimits) {
+  ExpectRefused("bad_hold_inbound.toml", 7, "action = \"hold\" is refused on an inbound limit");
+}
+
+TEST(ConfigRefusalTest, RefusesAHoldMaxBelowOne) {
+  ExpectRefused("bad_hold_max.toml", 7, "hold_max");
+}
+
+TEST(ConfigRefusalTest, RefusesAnUnknownLockedAction) {
+  ExpectRefused("bad_locked_action.toml", 7,
+                "locked_action must be one of \"reject\", \"hold\" (got \"tempfail\")");
+}
+
+}  // namespace
+}  // namespace floodgate::policy

@@ -134,3 +134,117 @@ TEST(VerdictLockTest, ALockRejectsWithTheLockedReplyAndAlertsOnce) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+// Two limits of one account: `a` and `b`, with the given actions; `refused` says which
+// of them refused, `locked` whether the subject is locked.
+class HoldVerdictTest : public ::testing::Test {
+ protected:
+  HoldVerdictTest() {
+    for (Limit* l : {&a_, &b_}) {
+      l->subject = SubjectKind::kAccount;
+      l->traffic = DefaultTraffic(l->subject);
+      Rate r;
+      r.amount = 100;
+      r.period_s = 3600;
+      l->rates = {r};
+    }
+    a_.name = "a";
+    b_.name = "b";
+  }
+  Verdict Run(Action action_a, Action action_b, bool refused_a, bool refused_b, bool locked = false,
+              bool hold_full = false) {
+    Plan plan;
+    plan.traffic = Traffic::kSubmission;
+    CheckOutcome o;
+    o.allowed = !(refused_a || refused_b || locked);
+    for (auto [l, action, refused] :
+         {std::tuple{&a_, action_a, refused_a}, std::tuple{&b_, action_b, refused_b}}) {
+      PlannedLimit pl;
+      pl.limit = l;
+      pl.subject = "account:alice@example.org";
+      pl.rates = l->rates;
+      pl.action = action;
+      plan.limits.push_back(pl);
+      LimitCheck c;
+      c.held_key = "fg:{account:alice%40example.org}!held";
+      c.hold_max = 500;
+      plan.checks.push_back(c);
+      LimitOutcome lo;
+      lo.allowed = !refused && !locked;
+      lo.locked = locked;
+      lo.lock_reason = locked ? "burst" : "";
+      lo.hold_full = hold_full;
+      WindowOutcome w;
+      w.refused = refused;
+      lo.windows = {w};
+      o.limits.push_back(lo);
+    }
+    return Interpret(plan, o, std::nullopt);
+  }
+  Limit a_, b_;
+};
+
+TEST_F(HoldVerdictTest, AHoldLimitOverItsRateAcceptsTheRecipientForTheHoldQueue) {
+  const Verdict v = Run(Action::kHold, Action::kTempfail, true, false);
+  EXPECT_EQ(v.disposition, Disposition::kHold);
+  EXPECT_EQ(v.hold_reason, "floodgate: account:alice@example.org over limit a (1h)");
+  EXPECT_EQ(v.held_keys, (std::vector<std::string>{"fg:{account:alice%40example.org}!held"}));
+  EXPECT_TRUE(v.messages_charged.empty()) << "a held unit counts as refused";
+}
+
+TEST_F(HoldVerdictTest, ARefusalOutranksAHold) {
+  Verdict v = Run(Action::kHold, Action::kTempfail, true, true);
+  EXPECT_EQ(v.disposition, Disposition::kTempfail);
+  EXPECT_TRUE(v.held_keys.empty());
+  v = Run(Action::kHold, Action::kReject, true, true);
+  EXPECT_EQ(v.disposition, Disposition::kReject);
+}
+
+TEST_F(HoldVerdictTest, AFullHoldQueueTempfails) {
+  const Verdict v = Run(Action::kHold, Action::kTempfail, true, false, false, true);
+  EXPECT_EQ(v.disposition, Disposition::kTempfail);
+  EXPECT_EQ(v.reply.code, "451");
+  EXPECT_EQ(v.reply.xcode, "4.7.28");
+  EXPECT_TRUE(v.held_keys.empty());
+}
+
+TEST_F(HoldVerdictTest, ALockedSubjectIsHeldWhenItsLimitsSaySo) {
+  a_.locked_action = LockedAction::kHold;
+  b_.locked_action = LockedAction::kHold;
+  Verdict v = Run(Action::kTempfail, Action::kTempfail, false, false, true);
+  EXPECT_EQ(v.disposition, Disposition::kHold);
+  EXPECT_EQ(v.hold_reason, "floodgate: account:alice@example.org locked (burst)");
+  EXPECT_EQ(v.held_keys.size(), 1u) << "one list per subject, once";
+  v = Run(Action::kTempfail, Action::kTempfail, false, false, true, true);
+  EXPECT_EQ(v.disposition, Disposition::kTempfail) << "hold_max reached";
+  b_.locked_action = LockedAction::kReject;
+  v = Run(Action::kTempfail, Action::kTempfail, false, false, true);
+  EXPECT_EQ(v.disposition, Disposition::kReject) << "a lock's 550 outranks a hold";
+  EXPECT_EQ(v.reply.code, "550");
+}
+
+TEST_F(HoldVerdictTest, AHostileLoginCannotBreakTheHoldReason) {
+  Plan plan;
+  PlannedLimit pl;
+  pl.limit = &a_;
+  pl.subject = "account:x\r\nFrom: evil\x01";
+  pl.rates = a_.rates;
+  pl.action = Action::kHold;
+  plan.limits = {pl};
+  plan.checks.emplace_back();
+  CheckOutcome o;
+  o.allowed = false;
+  LimitOutcome lo;
+  lo.allowed = false;
+  lo.windows = {WindowOutcome{true, false, 0}};
+  o.limits = {lo};
+  const Verdict v = Interpret(plan, o, std::nullopt);
+  ASSERT_EQ(v.disposition, Disposition::kHold);
+  for (unsigned char c : v.hold_reason) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << v.hold_reason;
+}
+
+}  // namespace
+}  // namespace floodgate::policy

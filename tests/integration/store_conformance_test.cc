@@ -322,6 +322,21 @@ TEST_P(StoreConformanceTest, AppendKeepsTheNewestItemsFirst) {
   EXPECT_TRUE(List(key).empty()) << "max_len 0 keeps nothing";
 }
 
+TEST_P(StoreConformanceTest, HoldFullSaysWhenTheHeldListHoldsHoldMax) {
+  LimitCheck c = Limit("submission", {Window(100, kHour)});
+  c.held_key = "fg:{account:alice@example.org}!held";
+  c.hold_max = 2;
+  EXPECT_FALSE(Check({c}).limits[0].hold_full) << "nothing held yet";
+  ASSERT_TRUE(store_->Append(c.held_key, "Q1", 5000, kDay).ok());
+  EXPECT_FALSE(Check({c}).limits[0].hold_full);
+  ASSERT_TRUE(store_->Append(c.held_key, "Q2", 5000, kDay).ok());
+  const CheckOutcome full = Check({c});
+  EXPECT_TRUE(full.limits[0].hold_full);
+  EXPECT_TRUE(full.allowed) << "a full hold queue changes nothing about the rates";
+  c.hold_max = 0;
+  EXPECT_FALSE(Check({c}).limits[0].hold_full) << "not asked";
+}
+
 // Traffic classes and destinations, through the milter's own planner: a site that is MX
 // and submission host at once. The store sees only keys and lock keys, and both backends
 // must give inbound mail the same separation from outgoing mail.
