@@ -207,10 +207,42 @@ Result<Json> Admin::Events(int count) {
 }
 
 Result<std::vector<std::string>> Admin::QueueIds(const policy::Subject& subject) {
-  auto items =
-      backend_.List(policy::QueueKey(config_.store.key_prefix, subject.kind, subject.value), 0);
-  if (!items.ok()) return items.error();
-  return std::vector<std::string>(items->rbegin(), items->rend());
+  const std::string& prefix = config_.store.key_prefix;
+  std::vector<std::string> ids;
+  for (const std::string& key : {policy::QueueKey(prefix, subject.kind, subject.value),
+                                 policy::HeldKey(prefix, subject.kind, subject.value)}) {
+    auto items = backend_.List(key, 0);
+    if (!items.ok()) return items.error();
+    for (auto it = items->rbegin(); it != items->rend(); ++it) {
+      if (std::find(ids.begin(), ids.end(), *it) == ids.end()) ids.push_back(*it);
+    }
+  }
+  return ids;
+}
+
+Result<Json> Admin::ForgetHeld(const policy::Subject& subject) {
+  auto deleted =
+      backend_.Delete({policy::HeldKey(config_.store.key_prefix, subject.kind, subject.value)});
+  if (!deleted.ok()) return deleted.error();
+  return Json{{"subject", subject.ToString()}, {"forgotten", *deleted > 0}};
+}
+
+Result<Json> Admin::Held() {
+  const std::string& prefix = config_.store.key_prefix;
+  auto keys = backend_.Keys(prefix + "{");
+  if (!keys.ok()) return keys.error();
+  Json out = Json::object();
+  for (const std::string& key : *keys) {
+    const auto close = key.find('}');
+    if (close == std::string::npos || key.compare(close, std::string::npos, "}!held") != 0)
+      continue;
+    auto items = backend_.List(key, 0);
+    if (!items.ok()) return items.error();
+    const std::string subject =
+        DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1));
+    out[subject] = std::vector<std::string>(items->rbegin(), items->rend());
+  }
+  return out;
 }
 
 }  // namespace floodgate::admin

@@ -36,8 +36,16 @@ class Admin {
   Result<Json> Unlock(const policy::Subject& subject);
   Result<Json> Reset(const policy::Subject& subject);
   Result<Json> Events(int count);
-  // The queue ids floodgate recorded for the subject (oldest first).
+  // The queue ids floodgate recorded for the subject (oldest first): its accepted
+  // messages and the ones it put on hold.
   Result<std::vector<std::string>> QueueIds(const policy::Subject& subject);
+  // Forgets the subject's held queue ids (after `queue --release` or `--delete` ended
+  // those holds), so that they no longer count towards hold_max.
+  Result<Json> ForgetHeld(const policy::Subject& subject);
+  // {"account:alice@example.org": [queue ids, oldest first], ...}: every subject with
+  // messages floodgate put on hold (whether Postfix still has them is the caller's
+  // question: postqueue).
+  Result<Json> Held();
 
  private:
   Result<Json> LockState(const policy::Subject& subject);

@@ -43,7 +43,7 @@ class AdminBackend {
   // true when a lock was there.
   virtual Result<bool> Unlock(const std::string& lock_key,
                               const std::vector<std::string>& limit_keys) = 0;
-  // Forgets limit keys; how many held something.
+  // Forgets limit keys and lists; how many held something.
   virtual Result<std::int64_t> Delete(const std::vector<std::string>& keys) = 0;
   // The newest `count` entries of a list (0: all), newest first.
   virtual Result<std::vector<std::string>> List(const std::string& key, int count) = 0;

@@ -219,3 +219,33 @@ TEST_F(MemoryAdminTest, TopAndShowApplyOverridesExactlyAsTheMilterDoes) {
 
 }  // namespace
 }  // namespace floodgate::admin
+
+namespace floodgate::admin {
+namespace {
+
+TEST_F(MemoryAdminTest, HeldIdsAreListedByQueueAndHeldAndForgottenOnRequest) {
+  const std::string held = policy::HeldKey("fg:", policy::SubjectKind::kAccount, "bob@example.org");
+  const std::string queued =
+      policy::QueueKey("fg:", policy::SubjectKind::kAccount, "bob@example.org");
+  ASSERT_TRUE(store_.Append(queued, "AAA1", 5000, kHour).ok());
+  ASSERT_TRUE(store_.Append(held, "BBB2", 5000, kHour).ok());
+  ASSERT_TRUE(store_.Append(held, "CCC3", 5000, kHour).ok());
+  Admin admin = MakeAdmin();
+  const policy::Subject bob = Subject("account:bob@example.org");
+  auto ids = admin.QueueIds(bob);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"AAA1", "BBB2", "CCC3"}));
+  auto all = admin.Held();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (Json{{"account:bob@example.org", {"BBB2", "CCC3"}}})) << all->dump();
+  auto forgot = Perform(
+      admin,
+      RequestFromJson({{"op", "held-forget"}, {"subject", "account:bob@example.org"}}).value());
+  ASSERT_TRUE(forgot.ok()) << forgot.error().message();
+  EXPECT_TRUE((*forgot)["forgotten"].get<bool>());
+  EXPECT_TRUE(admin.Held()->empty());
+  EXPECT_EQ(admin.QueueIds(bob).value(), (std::vector<std::string>{"AAA1"}));
+}
+
+}  // namespace
+}  // namespace floodgate::admin

@@ -33,6 +33,9 @@ constexpr Command kCommands[] = {
        if (!ids.ok()) return ids.error();
        return Json(*ids);
      }},
+    {"held-forget", true,
+     [](Admin& a, const Request&, const policy::Subject& s) { return a.ForgetHeld(s); }},
+    {"held", false, [](Admin& a, const Request&, const policy::Subject&) { return a.Held(); }},
 };
 
 const Command* Find(std::string_view op) {

@@ -178,10 +178,13 @@ std::int64_t MemoryStore::Delete(const std::vector<std::string>& keys) {
   const Micros now = clock_.now();
   std::int64_t deleted = 0;
   for (const std::string& key : keys) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) continue;
-    if (it->second.expires_at > now) ++deleted;
-    entries_.erase(it);
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      if (it->second.expires_at > now) ++deleted;
+      entries_.erase(it);
+    } else if (auto l = lists_.find(key); l != lists_.end()) {
+      if (l->second.expires_at > now) ++deleted;
+      lists_.erase(l);
+    }
   }
   return deleted;
 }

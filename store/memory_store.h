@@ -62,7 +62,7 @@ class MemoryStore final : public CounterStore {
   // `limit_keys` (what caused the lock would lock it again); the buckets stay. True when
   // a lock was live.
   bool Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys);
-  // Forgets limit keys; returns how many held something.
+  // Forgets limit keys and lists; returns how many held something.
   std::int64_t Delete(const std::vector<std::string>& keys);
 
  private:

@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
   auto* reset = app.add_subcommand("reset", "forget a subject's counts");
   auto* events = app.add_subcommand("events", "recent events (newest last)");
   auto* queue = app.add_subcommand("queue", "the subject's messages still in the Postfix queue");
+  auto* held = app.add_subcommand("held", "messages floodgate put on hold, by subject");
   for (auto* sc : {show, lock, unlock, reset, queue}) {
     sc->add_option("SUBJECT", subject_text, "e.g. account:alice@example.org, ip:203.0.113.9")
         ->required();
@@ -183,7 +184,9 @@ int main(int argc, char** argv) {
   auto* delete_flag = queue->add_flag("--delete", del, "delete the messages");
   hold_flag->excludes(release_flag)->excludes(delete_flag);
   release_flag->excludes(delete_flag);
-  queue->add_option("--postfix-config", postfix_config, "Postfix config directory (postqueue -c)");
+  for (auto* sc : {queue, held}) {
+    sc->add_option("--postfix-config", postfix_config, "Postfix config directory (postqueue -c)");
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -240,8 +243,39 @@ int main(int argc, char** argv) {
     };
   } else if (*queue) {
     request.op = "queue-ids";
+  } else if (*held) {
+    request.op = "held";
   }
   floodgate::Result<Json> result = Run(*config, request);
+  if (result.ok() && *held) {
+    // Only what Postfix still holds: released or deleted messages have left the hold queue.
+    Json j = Json::array();
+    for (const auto& [subject, recorded] : result->items()) {
+      std::vector<std::string> ids;
+      for (const Json& id : recorded) ids.push_back(id.get<std::string>());
+      auto queued = floodgate::ctl::FindQueued(ids, postfix_config);
+      if (!queued.ok()) return Fail(queued.error().message());
+      Json messages = Json::array();
+      for (const auto& m : *queued) {
+        if (m.queue_name != "hold") continue;
+        messages.push_back(
+            {{"queue_id", m.queue_id}, {"sender", m.sender}, {"recipients", m.recipients}});
+      }
+      if (!messages.empty()) j.push_back({{"subject", subject}, {"messages", messages}});
+    }
+    result = j;
+    human = [](const Json& rows) {
+      if (rows.empty()) fmt::print("no messages on hold by floodgate\n");
+      for (const Json& r : rows) {
+        fmt::print("{}: {} message(s) on hold\n", r["subject"].get<std::string>(),
+                   r["messages"].size());
+        for (const Json& m : r["messages"]) {
+          fmt::print("  {:<14} {:>4} rcpt  {}\n", m["queue_id"].get<std::string>(),
+                     m["recipients"].get<std::size_t>(), m["sender"].get<std::string>());
+        }
+      }
+    };
+  }
   if (result.ok() && *queue) {
     std::vector<std::string> ids;
     for (const Json& id : *result) ids.push_back(id.get<std::string>());
@@ -261,6 +295,13 @@ int main(int argc, char** argv) {
       if (!n.ok()) return Fail(n.error().message());
       j["action"] = hold ? "hold" : release ? "release" : "delete";
       j["acted_on"] = *n;
+      if (release || del) {
+        // Those holds are over: they no longer count towards the subject's hold_max.
+        floodgate::admin::Request forget = request;
+        forget.op = "held-forget";
+        auto forgotten = Run(*config, forget);
+        if (!forgotten.ok()) return Fail(forgotten.error().message());
+      }
     }
     result = j;
     human = [](const Json& q) {
