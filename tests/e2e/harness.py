@@ -712,7 +712,11 @@ def limit_toml(name, subject, rate, count="messages", action="tempfail", **extra
     lines = ["[[limit]]", f'name = "{name}"', f'subject = "{subject}"', f'count = "{count}"',
              "rate = [" + ", ".join(f'"{r}"' for r in rates) + "]", f'action = "{action}"']
     for k, v in extra.items():
-        lines.append(f"{k} = " + (f'"{v}"' if isinstance(v, str) else str(v)))
+        if isinstance(v, str):
+            v = f'"{v}"'
+        elif isinstance(v, (list, tuple)):
+            v = "[" + ", ".join(f'"{e}"' for e in v) + "]"
+        lines.append(f"{k} = {v}")
     return "\n".join(lines) + "\n"
 
 
