@@ -100,6 +100,24 @@ TEST_F(MetricsTest, EachTrafficClassIsItsOwnSeriesShownOnceSeen) {
   EXPECT_EQ(text.find("traffic=\"inbound\""), std::string::npos) << "never seen: not shown";
 }
 
+TEST_F(MetricsTest, HoldsAreCountedAsHoldUnlessTheHoldQueueIsFull) {
+  Add(0, policy::Action::kHold, Refused());
+  LimitOutcome full = Refused();
+  full.hold_full = true;
+  Add(1, policy::Action::kHold, full);
+  metrics_.CountDecisions(plan_, outcome_);
+  metrics_.CountHeld();
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_TRUE(
+      Has(text,
+          R"(floodgate_decisions_total{limit="submission",action="hold",traffic="submission"} 1)"))
+      << text;
+  EXPECT_TRUE(
+      Has(text,
+          R"(floodgate_decisions_total{limit="per_ip",action="tempfail",traffic="submission"} 1)"));
+  EXPECT_TRUE(Has(text, "floodgate_messages_held_total 1"));
+}
+
 TEST_F(MetricsTest, ALockOutranksTheActionAndANewOneIsCounted) {
   LimitOutcome lo = Refused();
   lo.locked = true;
