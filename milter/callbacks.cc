@@ -51,23 +51,6 @@ void NoteHold(Session& s, const policy::Verdict& v) {
   }
 }
 
-// Puts the message in Postfix's hold queue and records its queue id under the held
-// subjects. Without the quarantine action (a milter peer that did not grant it) the message
-// is tempfailed instead: a message floodgate meant to hold is never delivered.
-sfsistat Hold(SMFICTX* ctx, Session& s) {
-  if (smfi_quarantine(ctx, const_cast<char*>(s.hold_reason.c_str())) != MI_SUCCESS) {
-    g_context->alerts.Error(
-        "cannot put a message on hold (the MTA did not grant quarantine); "
-        "tempfailed instead");
-    smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.28"),
-                  const_cast<char*>("message held back, try again later"));
-    return SMFIS_TEMPFAIL;
-  }
-  g_context->decider.metrics().CountHeld();
-  g_context->decider.RecordHeld(s.held_keys, Macro(ctx, "i"));
-  return SMFIS_CONTINUE;
-}
-
 sfsistat Apply(SMFICTX* ctx, const policy::Verdict& v) {
   switch (v.disposition) {
     case policy::Disposition::kContinue:
@@ -81,6 +64,24 @@ sfsistat Apply(SMFICTX* ctx, const policy::Verdict& v) {
                     const_cast<char*>(v.reply.text.c_str()));
       return v.disposition == policy::Disposition::kReject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
   }
+  return SMFIS_CONTINUE;
+}
+
+// Puts the message in Postfix's hold queue and records its queue id under the held
+// subjects. Without the quarantine action (a milter peer that did not grant it) the message
+// is tempfailed instead: a message floodgate meant to hold is never delivered.
+sfsistat Hold(SMFICTX* ctx, Session& s) {
+  if (smfi_quarantine(ctx, const_cast<char*>(s.hold_reason.c_str())) != MI_SUCCESS) {
+    g_context->alerts.Error(
+        "cannot put a message on hold (the MTA did not grant quarantine); "
+        "tempfailed instead");
+    policy::Verdict refused;
+    refused.disposition = policy::Disposition::kTempfail;
+    refused.reply = policy::HoldRefusedReply();
+    return Apply(ctx, refused);
+  }
+  g_context->decider.metrics().CountHeld();
+  g_context->decider.RecordHeld(s.held_keys, Macro(ctx, "i"));
   return SMFIS_CONTINUE;
 }
 
@@ -171,8 +172,7 @@ sfsistat OnEom(SMFICTX* ctx) {
       // maildrop queue and pickup retries it, so nothing is lost and nothing bounces.
       if (v.disposition == policy::Disposition::kReject) {
         v.disposition = policy::Disposition::kTempfail;
-        v.reply.code = "451";
-        v.reply.xcode = "4.7.28";
+        v.reply = policy::AsTempfail(v.reply);
       }
       NoteHold(*s, v);
       status = s->hold_reason.empty() ? Apply(ctx, v) : Hold(ctx, *s);

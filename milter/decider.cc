@@ -112,7 +112,7 @@ policy::Verdict Decider::OnStoreError(const policy::Config& config, const policy
       return verdict;
     case policy::OnError::kTempfail:
       verdict.disposition = policy::Disposition::kTempfail;
-      verdict.reply = {"451", "4.3.0", "rate limit service unavailable, try again later"};
+      verdict.reply = policy::StoreDownReply();
       return verdict;
     case policy::OnError::kLocal:
       break;

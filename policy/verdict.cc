@@ -7,23 +7,6 @@
 #include "policy/escape.h"
 
 namespace floodgate::policy {
-namespace {
-
-const char* Scope(SubjectKind kind) {
-  switch (kind) {
-    case SubjectKind::kAccount:
-      return "account";
-    case SubjectKind::kIp:
-      return "client address";
-    case SubjectKind::kSender:
-      return "sender";
-    case SubjectKind::kSenderDomain:
-      return "sender domain";
-  }
-  return "sender";
-}
-
-}  // namespace
 
 std::string FormatAlert(const Alert& alert) {
   std::string line = "event=" + LogValue(alert.event);
@@ -41,29 +24,6 @@ std::string PeriodText(std::int64_t period_s) {
   if (period_s % 3600 == 0) return fmt::format("{}h", period_s / 3600);
   if (period_s % 60 == 0) return fmt::format("{}m", period_s / 60);
   return fmt::format("{}s", period_s);
-}
-
-Reply RefusalReply(const Limit& limit, Action action) {
-  Reply r;
-  if (action == Action::kReject) {
-    r.code = "550";
-    r.xcode = "5.7.1";
-    r.text =
-        limit.reply ? *limit.reply : fmt::format("{} sending rate exceeded", Scope(limit.subject));
-  } else {
-    r.code = "451";
-    r.xcode = "4.7.28";
-    r.text = limit.reply
-                 ? *limit.reply
-                 : fmt::format("{} sending rate exceeded, try again later", Scope(limit.subject));
-  }
-  r.text = ReplyText(r.text);
-  return r;
-}
-
-Reply LockedReply(SubjectKind kind) {
-  return {"550", "5.7.1",
-          fmt::format("{} locked for sending, contact your administrator", Scope(kind))};
 }
 
 Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,

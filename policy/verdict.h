@@ -12,18 +12,13 @@
 #include "floodgate/counter_store.h"
 #include "policy/network.h"
 #include "policy/planner.h"
+#include "policy/reply.h"
 
 namespace floodgate::policy {
 
 // kHold: the recipient is accepted and the message goes to Postfix's hold queue at end of
 // message (a message with any held recipient is held as a whole).
 enum class Disposition { kContinue, kTempfail, kReject, kHold };
-
-struct Reply {
-  std::string code;   // "451"
-  std::string xcode;  // "4.7.28"
-  std::string text;   // already safe for smfi_setreply (see escape.h ReplyText)
-};
 
 // One syslog event: `event=NAME` followed by the fields in order.
 struct Alert {
@@ -49,15 +44,9 @@ struct Verdict {
 Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
                   const std::optional<Address>& client);
 
-// The reply for a refusal by `action` of `limit` on a subject of `kind`.
-Reply RefusalReply(const Limit& limit, Action action);
-
 // "event=limit_exceeded subject=account:alice@example.org limit=submission ...": one
 // syslog line; values escaped with LogValue so they cannot forge a field or a line.
 std::string FormatAlert(const Alert& alert);
-
-// 550 5.7.1 "<scope> locked for sending, contact your administrator".
-Reply LockedReply(SubjectKind kind);
 
 // "1h", "30m", "1d", "90s": the shortest exact way to write a period.
 std::string PeriodText(std::int64_t period_s);
