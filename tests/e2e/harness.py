@@ -448,11 +448,21 @@ class Postfix(_Managed):
             directory, as Debian's master.cf does; start() then copies into the chroot
             what those daemons read there (see _prepare_chroot). Every other service
             stays unchrooted.
+    relay_domains: the site's own mail domains (e.g. "example.org"): `port` then acts as
+            an MX and accepts mail for them from any client (permit_auth_destination);
+            it is relayed to relay_port like all other mail.
+    submission: also listen on `submission_port` as a submission service does: SASL
+            AUTH required to send anything, milter_macro_daemon_name=ORIGINATING.
+    mynetworks: Postfix's trusted clients (may relay without AUTH on `port`).
     """
 
     def __init__(self, milter_port=None, relay_port=None, sasl_users=None, extra_main="",
-                 smtpd_process_limit=200, milter=None, chroot=()):
+                 smtpd_process_limit=200, milter=None, chroot=(), relay_domains="",
+                 submission=False, mynetworks="127.0.0.0/8"):
         self.port = free_port()
+        self.submission_port = free_port() if submission else None
+        self.relay_domains = relay_domains
+        self.mynetworks = mynetworks
         self.milter_port = milter_port
         self.milter = milter
         self.chroot = frozenset(chroot)
@@ -501,10 +511,12 @@ class Postfix(_Managed):
             "inet_protocols = ipv4",
             "mydestination =",
             "local_recipient_maps =",
-            "mynetworks = 127.0.0.0/8",
+            f"mynetworks = {self.mynetworks}",
+            f"relay_domains = {self.relay_domains}",
             f"relayhost = [127.0.0.1]:{self.relay_port}",
             "smtpd_authorized_xclient_hosts = 127.0.0.0/8",
-            "smtpd_relay_restrictions = permit_sasl_authenticated, permit_mynetworks, reject",
+            "smtpd_relay_restrictions = permit_sasl_authenticated, permit_mynetworks, "
+            + ("permit_auth_destination, " if self.relay_domains else "") + "reject",
             "smtpd_recipient_restrictions =",
             # Burst tests measure floodgate, not Postfix's own brakes.
             "smtpd_client_connection_count_limit = 0",
@@ -559,6 +571,12 @@ class Postfix(_Managed):
                     chroot = "y" if "smtpd" in self.chroot else "n"
                     out.append(f"127.0.0.1:{self.port} inet n - {chroot} - "
                                f"{self.smtpd_process_limit} smtpd")
+                    if self.submission_port:
+                        out += [f"127.0.0.1:{self.submission_port} inet n - {chroot} - "
+                                f"{self.smtpd_process_limit} smtpd",
+                                "  -o smtpd_sasl_auth_enable=yes",
+                                "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject",
+                                "  -o milter_macro_daemon_name=ORIGINATING"]
                     continue
                 # No chroot unless asked: our queue dir has no etc/ copies otherwise.
                 fields[4] = "y" if fields[7] in self.chroot else "n"
@@ -591,8 +609,9 @@ class Postfix(_Managed):
         if r.returncode != 0:
             raise RuntimeError(f"postfix start failed ({r.returncode}): {r.stdout}{r.stderr}\n"
                                f"maillog:\n{self.maillog()}")
-        wait_for(lambda: smtp_banner(self.port), 20,
-                 lambda: f"postfix smtpd on port {self.port}; maillog:\n{self.maillog()[-3000:]}")
+        for port in filter(None, (self.port, self.submission_port)):
+            wait_for(lambda: smtp_banner(port), 20,
+                     lambda: f"postfix smtpd on port {port}; maillog:\n{self.maillog()[-3000:]}")
 
     def _prepare_chroot(self):
         """The files chrooted smtpd and cleanup read inside the queue directory here.
