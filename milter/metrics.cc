@@ -109,6 +109,8 @@ void Metrics::CountDecisions(const policy::Plan& plan, const CheckOutcome& outco
   for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
     const policy::PlannedLimit& p = plan.limits[i];
     const LimitOutcome& lo = outcome.limits[i];
+    // Mail a limit does not count is no decision of it, unless its subject's lock refused it.
+    if (p.lock_only && !lo.locked) continue;
     LimitDecision d = LimitDecision::kAccepted;
     if (lo.locked) {
       d = LimitDecision::kLocked;

@@ -123,6 +123,13 @@ std::int64_t Cost(const Limit& limit, std::size_t index, const Event& event) {
   return limit.count == CountKind::kMessages ? 1 : std::max<std::int64_t>(1, counted);
 }
 
+// True when `limit` counts nothing of `event` because its recipients are all local and it
+// counts external destinations only.
+bool FreeDestination(const Limit& limit, const Event& event) {
+  if (limit.destinations != Destinations::kExternal) return false;
+  return event.stage == Stage::kRecipient ? event.recipient_local : event.external_recipients <= 0;
+}
+
 }  // namespace
 
 Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
@@ -132,8 +139,14 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
   for (std::size_t index = 0; index < config.limits.size(); ++index) {
     const Limit& limit = config.limits[index];
     if (!limit.traffic.Has(facts.traffic)) continue;
+    // Inbound mail is forgeable: it neither obeys nor makes a lock (the loader refuses
+    // lock settings on inbound limits; an empty lock key keeps the store away from locks).
+    const bool inbound = limit.traffic.Has(Traffic::kInbound);
     const std::int64_t cost = Cost(limit, index, event);
-    if (cost == 0) continue;
+    // Mail to the site's own users is free under destinations = "external", but a locked
+    // subject is locked for every message: such mail still asks for the lock, and only that.
+    const bool lock_only = cost == 0 && !inbound && FreeDestination(limit, event);
+    if (cost == 0 && !lock_only) continue;
     const std::optional<std::string> value = SubjectValue(limit, facts);
     if (!value) continue;
 
@@ -143,6 +156,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     p.subject = std::string(ToString(limit.subject)) + ":" + *value;
     p.rates = limit.rates;
     p.action = limit.action;
+    p.lock_only = lock_only;
     if (const Override* o = FindOverride(config, limit, *value)) {
       p.rates = o->rates;
       if (o->action) p.action = *o->action;
@@ -153,20 +167,20 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     // hot path, and shared by the limit key and the lock key.
     const std::string subject_key = SubjectKey(config.store.key_prefix, limit.subject, *value);
     check.key = subject_key + LimitKeySuffix(limit);
-    for (const Rate& r : p.rates) {
-      WindowSpec w = ToWindow(r);
-      w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
-      check.windows.push_back(w);
+    // A lock-only check has no windows: it charges, refuses and counts nothing itself.
+    if (!lock_only) {
+      for (const Rate& r : p.rates) {
+        WindowSpec w = ToWindow(r);
+        w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
+        check.windows.push_back(w);
+      }
     }
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
     check.advisory = p.action == Action::kMonitor;
-    // Inbound mail is forgeable: it neither obeys nor makes a lock (the loader refuses
-    // lock settings on inbound limits; an empty lock key keeps the store away from locks).
-    const bool inbound = limit.traffic.Has(Traffic::kInbound);
     if (!inbound) check.lock_key = subject_key + "!lock";
     check.lock_ttl_us = limit.lock_ttl_s * kMicrosPerSecond;
-    if (!inbound && limit.max_networks.count > 0 && facts.client) {
+    if (!inbound && !lock_only && limit.max_networks.count > 0 && facts.client) {
       check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
       check.max_networks = limit.max_networks.count;
       check.networks_window_us = limit.max_networks.window_s * kMicrosPerSecond;

@@ -6,9 +6,11 @@
 // of the event (recipients count each recipient; messages count once per transaction, at
 // the first accepted recipient the limit counts). Inbound limits never consult or make a
 // lock, and have keys of their own, so inbound mail cannot touch what outgoing mail of the
-// same subject is allowed. It does no I/O: the caller sends Plan::checks to a CounterStore and
-// gives the outcome to Interpret (verdict.h). Thread-safety: pure functions over an immutable
-// Config.
+// same subject is allowed. A limit that does not count an event only because its
+// recipients are local (destinations = "external") still asks for its subject's lock: a
+// locked subject is locked for every message. It does no I/O: the caller sends Plan::checks to a
+// CounterStore and gives the outcome to Interpret (verdict.h). Thread-safety: pure functions over
+// an immutable Config.
 #pragma once
 
 #include <string>
@@ -55,6 +57,9 @@ struct PlannedLimit {
   std::string subject;           // "account:alice@example.org" (raw value, for logs)
   std::vector<Rate> rates;       // effective rates (override or limit)
   Action action = Action::kTempfail;
+  // The limit does not count this event (destinations = "external", local recipients) and
+  // only asks whether its subject is locked: its check has no windows and cost 0.
+  bool lock_only = false;
 };
 
 struct Plan {

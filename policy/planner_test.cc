@@ -121,10 +121,36 @@ TEST_F(PlannerTest, ExternalOnlyLimitsSkipLocalRecipients) {
   config_.limits[1].destinations = Destinations::kExternal;  // per-ip (messages)
   Event local;
   local.recipient_local = true;
-  EXPECT_EQ(Keys(SmtpFacts(), local),
-            (std::vector<std::string>{"fg:{sender:alice@example.org}:by-sender",
-                                      "fg:{sender_domain:example.org}:by-domain"}));
-  EXPECT_EQ(Keys(SmtpFacts(), {}).size(), 4u);
+  const Plan plan = MakePlan(config_, SmtpFacts(), local);
+  ASSERT_EQ(plan.checks.size(), 4u);
+  // The external-only limits only ask for their subject's lock: no windows, no cost,
+  // no network recorded.
+  for (std::size_t i : {0u, 1u}) {
+    EXPECT_TRUE(plan.limits[i].lock_only) << i;
+    EXPECT_TRUE(plan.checks[i].windows.empty()) << i;
+    EXPECT_EQ(plan.checks[i].cost, 0) << i;
+    EXPECT_EQ(plan.checks[i].max_networks, 0) << i;
+    EXPECT_FALSE(plan.checks[i].lock_key.empty()) << i;
+  }
+  EXPECT_EQ(plan.checks[0].lock_key, "fg:{account:alice@example.org}!lock");
+  for (std::size_t i : {2u, 3u}) {
+    EXPECT_FALSE(plan.limits[i].lock_only) << i;
+    EXPECT_EQ(plan.checks[i].windows.size(), 1u) << i;
+    EXPECT_EQ(plan.checks[i].cost, 1) << i;
+  }
+  for (const PlannedLimit& p : MakePlan(config_, SmtpFacts(), {}).limits) {
+    EXPECT_FALSE(p.lock_only) << p.limit->name;
+  }
+}
+
+TEST_F(PlannerTest, ExternalOnlyInboundLimitsPlanNothingForLocalRecipients) {
+  Limit mx = MakeLimit("mx", SubjectKind::kIp, CountKind::kMessages);
+  mx.traffic = {Traffic::kInbound};
+  mx.destinations = Destinations::kExternal;
+  config_.limits = {mx};
+  Event local;
+  local.recipient_local = true;
+  EXPECT_TRUE(Keys(SmtpFacts("", "198.51.100.7", Traffic::kInbound), local).empty());
 }
 
 TEST_F(PlannerTest, ExternalOnlyLimitsCountExternalRecipientsOfLocalSubmissions) {
@@ -144,7 +170,12 @@ TEST_F(PlannerTest, ExternalOnlyLimitsCountExternalRecipientsOfLocalSubmissions)
   EXPECT_EQ(plan.checks[0].cost, 2);
   EXPECT_EQ(plan.checks[1].cost, 1);
   eom.external_recipients = 0;
-  EXPECT_TRUE(MakePlan(config_, f, eom).checks.empty());
+  plan = MakePlan(config_, f, eom);
+  ASSERT_EQ(plan.checks.size(), 2u);
+  for (const LimitCheck& c : plan.checks) {
+    EXPECT_TRUE(c.windows.empty()) << c.key;  // the lock only
+    EXPECT_EQ(c.cost, 0) << c.key;
+  }
 }
 
 TEST_F(PlannerTest, Ipv6ClientsAreCountedPerSlash64ByDefault) {

@@ -123,7 +123,7 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
   if (v.disposition == Disposition::kContinue && outcome.allowed) {
     for (std::size_t i = 0; i < plan.limits.size() && i < outcome.limits.size(); ++i) {
       const PlannedLimit& p = plan.limits[i];
-      if (p.limit->count == CountKind::kMessages && outcome.limits[i].allowed) {
+      if (p.limit->count == CountKind::kMessages && !p.lock_only && outcome.limits[i].allowed) {
         v.messages_charged.push_back(p.index);
       }
     }

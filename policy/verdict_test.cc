@@ -92,6 +92,32 @@ TEST(PeriodTextTest, ShortestExactUnit) {
   EXPECT_EQ(PeriodText(45), "45s");
 }
 
+TEST_F(VerdictTest, ALockOnlyCheckChargesNoMessage) {
+  limit_.count = CountKind::kMessages;
+  Plan plan = OnePlan(Action::kTempfail);
+  plan.limits[0].lock_only = true;
+  CheckOutcome allowed;
+  allowed.limits = {LimitOutcome{}};
+  Verdict v = Interpret(plan, allowed, std::nullopt);
+  EXPECT_EQ(v.disposition, Disposition::kContinue);
+  EXPECT_TRUE(v.messages_charged.empty()) << "the next external recipient still counts";
+  plan.limits[0].lock_only = false;
+  EXPECT_EQ(Interpret(plan, allowed, std::nullopt).messages_charged, std::vector<std::size_t>{0});
+
+  plan.limits[0].lock_only = true;
+  CheckOutcome locked;
+  locked.allowed = false;
+  LimitOutcome lo;
+  lo.allowed = false;
+  lo.locked = true;
+  lo.lock_reason = "admin";
+  locked.limits = {lo};
+  v = Interpret(plan, locked, std::nullopt);
+  EXPECT_EQ(v.disposition, Disposition::kReject);
+  EXPECT_EQ(v.reply.text, "account locked for sending, contact your administrator");
+  EXPECT_TRUE(v.alerts.empty());
+}
+
 }  // namespace
 }  // namespace floodgate::policy
 

@@ -8,7 +8,8 @@
 //   emission  E = period / amount           (time one unit takes to refill)
 //   tolerance τ = burst * E                  (bucket size; burst defaults to amount)
 //   a unit costing c fits a window iff  max(TAT, now) + c*E - now <= τ
-// A limit allows iff every one of its windows fits. The event is allowed iff every
+// A limit allows iff every one of its windows fits (a check without windows only asks
+// for its subject's lock). The event is allowed iff every
 // non-advisory limit allows (advisory = `monitor` action: evaluated, never blocking).
 //
 // Charging: a limit's windows are charged (TAT = max(TAT, now) + c*E) iff

@@ -301,11 +301,14 @@ class AllInOneTest(E2ETestCase, unittest.TestCase):
         # The lock holds for the account's next session, from another network too.
         again, _ = self.submit(MALLORY, "203.0.114.50", [["someone@example.net"]])
         self.assertEqual(self.rcpt_lines(again), [ACCOUNT_LOCKED])
+        # ...and for its mail to the site's own users, which the limit does not count.
+        again, _ = self.submit(MALLORY, "203.0.114.50", [[f"carol@{DOMAIN}"]])
+        self.assertEqual(self.rcpt_lines(again), [ACCOUNT_LOCKED])
         d = delta(before, self.decisions())
         name = site.account["name"]
         self.assertEqual(d.get((name, "accepted", "submission")), accepted, d)
         self.assertEqual(d.get((name, "tempfail", "submission")), lock_at - 1, d)
-        self.assertEqual(d.get((name, "locked", "submission")), counts[ACCOUNT_LOCKED] + 1, d)
+        self.assertEqual(d.get((name, "locked", "submission")), counts[ACCOUNT_LOCKED] + 2, d)
         self.report(f"{accepted} accepted, {lock_at - 1} x 451, {counts[ACCOUNT_LOCKED]} x 550; "
                     f"{locked[0].split('event=', 1)[1]}")
 

@@ -254,6 +254,23 @@ TEST_P(StoreConformanceTest, RefusalsReachingTheThresholdLockTheSubject) {
   EXPECT_EQ(CountAllowed({unlocked_other}, 200), 100) << "the locked check charged nothing";
 }
 
+TEST_P(StoreConformanceTest, ACheckWithoutWindowsOnlyAsksForTheLock) {
+  LimitCheck burst = Limit("l", {Window(3, kHour)});
+  burst.windows[0].lock_threshold = 3;
+  burst.lock_ttl_us = kHour;
+  LimitCheck lock_only = Limit("l", {});
+  lock_only.cost = 0;
+  EXPECT_EQ(CountAllowed({lock_only}, 10), 10);
+  EXPECT_EQ(CountAllowed({burst}, 3), 3) << "the lock-only checks charged nothing";
+  EXPECT_EQ(CountAllowed({burst}, 3), 0);
+  const CheckOutcome o = Check({lock_only});
+  EXPECT_FALSE(o.allowed);
+  EXPECT_TRUE(o.limits[0].locked);
+  EXPECT_FALSE(o.limits[0].newly_locked);
+  EXPECT_EQ(o.limits[0].lock_reason, "burst");
+  EXPECT_TRUE(o.limits[0].windows.empty());
+}
+
 TEST_P(StoreConformanceTest, TooManyNetworksLockTheSubject) {
   LimitCheck c = Limit("l", {Window(100, kHour)});
   c.max_networks = 2;
@@ -421,6 +438,16 @@ TEST_P(TrafficConformanceTest, RecipientsInLocalDomainsAreFreeUnderExternalOnly)
   EXPECT_EQ(Rcpts(8, "127.0.0.1", "www@example.org", "", "<carol@elsewhere.example>"), 5);
   // A recipient that only looks local counts.
   EXPECT_FALSE(Rcpt("127.0.0.1", "www@example.org", "", "<carol%elsewhere.example@example.org>"));
+}
+
+TEST_P(TrafficConformanceTest, ALockedSubjectIsLockedForLocalRecipientsToo) {
+  // www's sender counts external recipients only; a burst of them locks it ...
+  EXPECT_EQ(Rcpts(20, "127.0.0.1", "www@example.org", ""), 5);
+  EXPECT_EQ(store_->CountActiveLocks().value(), 1);
+  // ... and the locked sender's mail to the site's own users is refused as well.
+  EXPECT_FALSE(Rcpt("127.0.0.1", "www@example.org", "", "<carol@example.org>"));
+  // Before the lock, those were free: another sender's local mail still is.
+  EXPECT_EQ(Rcpts(10, "127.0.0.1", "app@example.org", "", "<carol@example.org>"), 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TrafficConformanceTest,
