@@ -451,8 +451,9 @@ class Postfix(_Managed):
     relay_domains: the site's own mail domains (e.g. "example.org"): `port` then acts as
             an MX and accepts mail for them from any client (permit_auth_destination);
             it is relayed to relay_port like all other mail.
-    submission: also listen on `submission_port` as a submission service does: SASL
-            AUTH required to send anything, milter_macro_daemon_name=ORIGINATING.
+    submission: also listen on `submission_port` as deploy/postfix/master.cf.snippet's
+            submission service does (without TLS): SASL AUTH required to send anything,
+            milter_macro_daemon_name=ORIGINATING.
     mynetworks: Postfix's trusted clients (may relay without AUTH on `port`).
     """
 
@@ -575,7 +576,7 @@ class Postfix(_Managed):
                         out += [f"127.0.0.1:{self.submission_port} inet n - {chroot} - "
                                 f"{self.smtpd_process_limit} smtpd",
                                 "  -o smtpd_sasl_auth_enable=yes",
-                                "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject",
+                                "  -o smtpd_client_restrictions=permit_sasl_authenticated,reject",
                                 "  -o milter_macro_daemon_name=ORIGINATING"]
                     continue
                 # No chroot unless asked: our queue dir has no etc/ copies otherwise.

@@ -2,11 +2,13 @@
 
 The instance accepts mail for the local domain example.org from anyone on its MX port
 (relay_domains, relayed on to smtp-sink), takes the users' mail on a submission port
-with real SASL AUTH (Cyrus sasldb) and milter_macro_daemon_name=ORIGINATING, and runs
-sendmail(1) mail through non_smtpd_milters. Outside client addresses come from XCLIENT
-(the milter sees a new connect from them). The config has the limits of the shipped
-one (an account limit on external recipients with lock_after and max_networks, a per-ip
-limit on submission and relay, a sender limit) and [traffic] for the site: what the
+with real SASL AUTH (Cyrus sasldb) and the shipped master.cf settings
+(smtpd_client_restrictions=permit_sasl_authenticated,reject,
+milter_macro_daemon_name=ORIGINATING), and runs sendmail(1) mail through
+non_smtpd_milters. Outside client addresses come from XCLIENT (the milter sees a new
+connect from them). floodgate runs the shipped deploy/floodgate.toml (an account limit
+on external recipients with lock_after and max_networks, a per-ip limit on submission
+and relay, a sender limit on local and relay mail) with this site's [traffic]; what the
 tests expect is derived from those numbers.
 
 - inbound: 2,000 messages from one outside address, half with a forged MAIL FROM of
@@ -21,6 +23,7 @@ Each scenario also checks floodgate_decisions_total{limit,action,traffic} on /me
 """
 import collections
 import contextlib
+import os
 import re
 import time
 import tomllib
@@ -43,37 +46,10 @@ ACCOUNT_REFUSED = "451 4.7.28 account sending rate exceeded, try again later"
 IP_REFUSED = "451 4.7.28 client address sending rate exceeded, try again later"
 ACCOUNT_LOCKED = "550 5.7.1 account locked for sending, contact your administrator"
 
-# The limits of the shipped deploy/floodgate.toml. Only the keys that tie a config to
-# this test instance are patched in (see site_config), so the shipped file itself can be
-# dropped in here instead.
-LIMITS = """\
-[[limit]]
-name = "submission"
-subject = "account"
-count = "recipients"
-rate = ["30/1m", "300/1h", "2000/1d"]
-action = "tempfail"
-lock_after = 10
-max_networks = { count = 5, window = "1h" }
-lock_ttl = "1d"
-traffic = ["submission"]
-destinations = "external"
-
-[[limit]]
-name = "per-ip"
-subject = "ip"
-count = "messages"
-rate = ["600/1h"]
-traffic = ["submission", "relay"]
-
-[[limit]]
-name = "sender"
-subject = "sender"
-count = "messages"
-rate = ["100/1h"]
-lock_after = 10
-traffic = ["submission", "relay", "local"]
-"""
+# The shipped config: only the keys that tie it to this test instance are patched in
+# (see site_config); what the scenarios expect is derived from its limits (Site).
+SHIPPED_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
+                              "floodgate.toml")
 
 _PORT, _ADMIN = "@@MILTER_PORT@@", "@@ADMIN_SOCKET@@"
 
@@ -142,8 +118,17 @@ class Site:
                                             key=lambda r: r[1])
         self.lock_after = self.account["lock_after"]
         [(self.ip_amount, self.ip_period)] = [parse_rate(r) for r in self.ip["rate"]]
+        self.sender_smallest = min(parse_rate(r)[0] for r in self.sender["rate"])
         assert self.account.get("destinations") == "external", self.account
         assert self.ip["count"] == "messages", self.ip
+
+
+def period_text(seconds):
+    """A window as alerts name it: 60 -> "1m", 3600 -> "1h"."""
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % n == 0:
+            return f"{seconds // n}{unit}"
+    return f"{seconds}s"
 
 
 def metrics_port_text(port):
@@ -170,7 +155,8 @@ class AllInOneTest(E2ETestCase, unittest.TestCase):
         stack = contextlib.ExitStack()
         cls.addClassCleanup(stack.close)
         cls.metrics_port = free_port()
-        text = site_config(LIMITS, cls.metrics_port)
+        with open(SHIPPED_CONFIG) as f:
+            text = site_config(f.read(), cls.metrics_port)
         # The test's own sendmail sender gets a small budget, so the local case is quick.
         text += ('\n[[override]]\nsubject = "sender:' + WEBAPP + '"\nlimit = "'
                  + Site(text).sender["name"] + '"\nrate = ["3/1h"]\n')
@@ -345,7 +331,8 @@ class AllInOneTest(E2ETestCase, unittest.TestCase):
 
     def test_d_trusted_network_client_is_limited_per_address(self):
         site = self.site
-        sessions = 10
+        # Few enough messages per session (one sender each) for the sender limit.
+        sessions = max(10, -(-(site.ip_amount + 10) // (site.sender_smallest // 2)))
         per_session = -(-(site.ip_amount + 10) // sessions)
         total = sessions * per_session
         before = self.decisions()
@@ -363,7 +350,8 @@ class AllInOneTest(E2ETestCase, unittest.TestCase):
         subject = f"ip:{RELAY_CLIENT}"
         exceeded = self.fg.wait_log(rf"event=limit_exceeded subject={re.escape(subject)} ")
         self.assertEqual(len(exceeded), 1)
-        self.assertRegex(exceeded[0], rf"limit={site.ip['name']} window=1h count={site.ip_amount} "
+        self.assertRegex(exceeded[0], rf"limit={site.ip['name']} window={period_text(site.ip_period)} "
+                         rf"count={site.ip_amount} "
                          rf"action=tempfail traffic=relay client={re.escape(RELAY_CLIENT)}$")
         d = delta(before, self.decisions())
         name = site.ip["name"]
