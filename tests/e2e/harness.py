@@ -63,6 +63,14 @@ _port_lock = threading.Lock()
 _ports_given = set()
 
 
+def build_path(*parts):
+    """A file of the build tree: $FLOODGATE_BUILD, or the build dir around $FLOODGATE_BIN."""
+    build = os.environ.get("FLOODGATE_BUILD")
+    if not build:  # run by hand: next to the daemon's build dir
+        build = os.path.dirname(os.path.dirname(os.environ.get("FLOODGATE_BIN", "")))
+    return os.path.join(build, *parts)
+
+
 def free_port():
     """A loopback TCP port nobody listens on, never handed out twice in this process."""
     with _port_lock:

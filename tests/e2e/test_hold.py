@@ -12,26 +12,18 @@ Through a real Postfix, with the memory store and floodgatectl through the admin
 - floodgate_messages_held_total counts what was held.
 """
 import json
-import os
 import re
 import subprocess
 import unittest
 import urllib.request
 
-from harness import (E2ETestCase, Floodgate, Postfix, SmtpSink, floodgate_toml, free_port,
-                     limit_toml, wait_for)
+from harness import (E2ETestCase, Floodgate, Postfix, SmtpSink, build_path, floodgate_toml,
+                     free_port, limit_toml, wait_for)
 from smtp_client import Session
 
 ACCOUNT = "parents-invite@example.test"
 SUBJECT = f"account:{ACCOUNT}"
 SCRIPT = "webform@example.test"
-
-
-def build_path(*parts):
-    build = os.environ.get("FLOODGATE_BUILD")
-    if not build:  # run by hand: next to the daemon's build dir
-        build = os.path.dirname(os.path.dirname(os.environ.get("FLOODGATE_BIN", "")))
-    return os.path.join(build, *parts)
 
 
 class HoldTest(E2ETestCase, unittest.TestCase):
