@@ -48,11 +48,12 @@ TEST_F(MetricsTest, EmptyRegistryStillDescribesEveryMetric) {
   for (const char* name :
        {"floodgate_decisions_total counter", "floodgate_locks_total counter",
         "floodgate_store_latency_seconds histogram", "floodgate_store_errors_total counter",
-        "floodgate_fallback_decisions_total counter", "floodgate_sessions_open gauge",
-        "floodgate_config_reloads_total counter"}) {
+        "floodgate_fallback_decisions_total counter", "floodgate_messages_held_total counter",
+        "floodgate_sessions_open gauge", "floodgate_config_reloads_total counter"}) {
     EXPECT_TRUE(Has(text, std::string("# TYPE ") + name)) << name << "\n" << text;
   }
   EXPECT_TRUE(Has(text, "floodgate_sessions_open 0")) << text;
+  EXPECT_TRUE(Has(text, "floodgate_messages_held_total 0")) << text;
   EXPECT_TRUE(Has(text, "floodgate_store_errors_total{kind=\"timeout\"} 0")) << text;
   EXPECT_TRUE(Has(text, "floodgate_config_reloads_total{result=\"rejected\"} 0")) << text;
 }
@@ -171,6 +172,15 @@ TEST_F(MetricsTest, ErrorsFallbacksSessionsAndReloads) {
   EXPECT_TRUE(Has(text, "floodgate_sessions_open 7"));
   EXPECT_TRUE(Has(text, "floodgate_config_reloads_total{result=\"ok\"} 1"));
   EXPECT_TRUE(Has(text, "floodgate_config_reloads_total{result=\"rejected\"} 2"));
+}
+
+TEST_F(MetricsTest, HeldMessagesAreCounted) {
+  metrics_.CountHeld();
+  metrics_.CountHeld();
+  metrics_.CountHeld();
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_TRUE(Has(text, "# TYPE floodgate_messages_held_total counter")) << text;
+  EXPECT_TRUE(Has(text, "floodgate_messages_held_total 3")) << text;
 }
 
 TEST_F(MetricsTest, LocksActiveIsAskedAtEachRenderingAndLeftOutWhenUnknown) {
