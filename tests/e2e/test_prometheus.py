@@ -170,6 +170,9 @@ class PrometheusTest(E2ETestCase, unittest.TestCase):
         self.assertEqual({(s["metric"]["limit"], s["metric"]["action"]) for s in refused
                           if float(s["value"][1]) > 0},
                          {("submission", "tempfail"), ("submission", "locked")}, refused)
+        by_traffic = seen["panel 'Decisions by traffic class' A"]
+        self.assertEqual({s["metric"].get("traffic") for s in by_traffic
+                          if float(s["value"][1]) > 0}, {"submission"}, by_traffic)
 
         # The load: a lock, and far more refusals than usual (no history: the floor).
         fired = {}
