@@ -4,7 +4,8 @@ The real binaries, no Postfix: Debian's prometheus (scrape and rule evaluation e
 second, deploy/monitoring/floodgate.rules.yml loaded) scrapes floodgate's metrics
 endpoint; floodgate (Redis store, on_error = "local") is driven by floodgate-bench
 speaking the milter protocol as Postfix would for two authenticated accounts, which run
-into their limit and are locked. Then:
+into their limit and are locked, and then have some of their mail held
+(locked_action = "hold"). Then:
 - every query of deploy/monitoring/grafana-dashboard.json (panels, the host variable, the
   alert annotation), with Grafana's variables filled in, returns data through
   /api/v1/query: at least one sample and a number in it, no error;
@@ -39,6 +40,7 @@ GRAFANA_VARIABLES = {"__rate_interval": "1m", "__interval": "1m", "__range": "5m
                      "instance": ".*", "datasource": "prometheus"}
 LIMIT = 20          # messages per account and hour
 LOCK_AFTER = 3      # locked at LOCK_AFTER * LIMIT refused messages
+HOLD_MAX = 10       # then HOLD_MAX messages held per account, the rest refused
 ACCOUNTS = 2
 MESSAGES = 400      # per load phase, MESSAGES / ACCOUNTS each: enough to be locked
 RATE = 100          # messages/s: the load spans several scrapes
@@ -135,7 +137,8 @@ class PrometheusTest(E2ETestCase, unittest.TestCase):
         redis = self.use(RedisServer())
         metrics_port = free_port()
         config = floodgate_toml(
-            limit_toml("submission", "account", f"{LIMIT}/1h", lock_after=LOCK_AFTER),
+            limit_toml("submission", "account", f"{LIMIT}/1h", lock_after=LOCK_AFTER,
+                       locked_action="hold", hold_max=HOLD_MAX),
             limit_toml("per-ip", "ip", "100000/1h"), backend="redis", on_error="local")
         config += f'\n[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n'
         fg = self.use(Floodgate(config, redis=redis))
@@ -154,10 +157,13 @@ class PrometheusTest(E2ETestCase, unittest.TestCase):
         self.wait_query(prom, 'count(floodgate_decisions_total{limit="submission"})',
                         "the limits' counters scraped")
         load = self.send(fg, MESSAGES, rate=RATE)
-        self.assertEqual(load["delivered"], ACCOUNTS * LIMIT - 1, load)
+        # Accepted by floodgate, held ones included (they are held at end of message).
+        self.assertEqual(load["delivered"], ACCOUNTS * (LIMIT + HOLD_MAX) - 1, load)
         self.assertEqual(load["refused"], MESSAGES - load["delivered"], load)
         self.wait_query(prom, "sum(floodgate_locks_total) >= 2", "both locks counted")
         self.wait_query(prom, "max(floodgate_locks_active) >= 2", "both locks active")
+        self.wait_query(prom, f"floodgate_messages_held_total == {ACCOUNTS * HOLD_MAX}",
+                        "the held messages counted")
 
         # Every dashboard query, with Grafana's variables filled in, has a number.
         seen = {}
@@ -170,6 +176,8 @@ class PrometheusTest(E2ETestCase, unittest.TestCase):
         self.assertEqual({(s["metric"]["limit"], s["metric"]["action"]) for s in refused
                           if float(s["value"][1]) > 0},
                          {("submission", "tempfail"), ("submission", "locked")}, refused)
+        held = seen["panel 'Messages held' A"]
+        self.assertGreater(float(held[0]["value"][1]), 0, held)
         by_traffic = seen["panel 'Decisions by traffic class' A"]
         self.assertEqual({s["metric"].get("traffic") for s in by_traffic
                           if float(s["value"][1]) > 0}, {"submission"}, by_traffic)
