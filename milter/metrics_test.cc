@@ -174,15 +174,6 @@ TEST_F(MetricsTest, ErrorsFallbacksSessionsAndReloads) {
   EXPECT_TRUE(Has(text, "floodgate_config_reloads_total{result=\"rejected\"} 2"));
 }
 
-TEST_F(MetricsTest, HeldMessagesAreCounted) {
-  metrics_.CountHeld();
-  metrics_.CountHeld();
-  metrics_.CountHeld();
-  const std::string text = metrics_.RenderPrometheus();
-  EXPECT_TRUE(Has(text, "# TYPE floodgate_messages_held_total counter")) << text;
-  EXPECT_TRUE(Has(text, "floodgate_messages_held_total 3")) << text;
-}
-
 TEST_F(MetricsTest, LocksActiveIsAskedAtEachRenderingAndLeftOutWhenUnknown) {
   const std::string unwatched = metrics_.RenderPrometheus();
   EXPECT_TRUE(Has(unwatched, "# TYPE floodgate_locks_active gauge")) << unwatched;
