@@ -6,7 +6,8 @@ what="${1:---test}"
 export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(build-essential cmake pkg-config libmilter-dev libboost-dev libhiredis-dev
   libfmt-dev libtoml11-dev libgtest-dev libcli11-dev nlohmann-json3-dev)
-test_pkgs=(redis-server postfix sasl2-bin libsasl2-modules swaks rsyslog procps iproute2 python3 clang clang-format libclang-rt-14-dev fail2ban)
+test_pkgs=(redis-server postfix sasl2-bin libsasl2-modules swaks rsyslog procps iproute2 python3 clang clang-format libclang-rt-14-dev fail2ban
+  prometheus)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = "--test" ] && pkgs+=("${test_pkgs[@]}")
 missing=()
@@ -22,4 +23,13 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 if [ "$what" = "--test" ]; then
   service redis-server stop >/dev/null 2>&1 || true
   service postfix stop >/dev/null 2>&1 || true
+  # The same for prometheus (tests/e2e/test_prometheus.py runs its own on a free port),
+  # which the package also enables at boot: a system one would hold port 9090. Only when
+  # this run installed it, so a Prometheus the machine already used is left alone.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    service prometheus stop >/dev/null 2>&1 || true
+    if command -v systemctl >/dev/null 2>&1; then
+      systemctl disable prometheus >/dev/null 2>&1 || true
+    fi
+  fi
 fi

@@ -48,11 +48,12 @@ TEST_F(MetricsTest, EmptyRegistryStillDescribesEveryMetric) {
   for (const char* name :
        {"floodgate_decisions_total counter", "floodgate_locks_total counter",
         "floodgate_store_latency_seconds histogram", "floodgate_store_errors_total counter",
-        "floodgate_fallback_decisions_total counter", "floodgate_sessions_open gauge",
-        "floodgate_config_reloads_total counter"}) {
+        "floodgate_fallback_decisions_total counter", "floodgate_messages_held_total counter",
+        "floodgate_sessions_open gauge", "floodgate_config_reloads_total counter"}) {
     EXPECT_TRUE(Has(text, std::string("# TYPE ") + name)) << name << "\n" << text;
   }
   EXPECT_TRUE(Has(text, "floodgate_sessions_open 0")) << text;
+  EXPECT_TRUE(Has(text, "floodgate_messages_held_total 0")) << text;
   EXPECT_TRUE(Has(text, "floodgate_store_errors_total{kind=\"timeout\"} 0")) << text;
   EXPECT_TRUE(Has(text, "floodgate_config_reloads_total{result=\"rejected\"} 0")) << text;
 }

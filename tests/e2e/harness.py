@@ -9,8 +9,9 @@ says what was awaited. The facts the Postfix fixture relies on are in
 test asks for chroot, maillog_file + postlog, alternate_config_directories for
 `sendmail -C`, XCLIENT).
 
-Needs root, Debian 12 packages postfix, sasl2-bin, redis-server (deploy/install-deps.sh
---test) and, for Floodgate, $FLOODGATE_BIN pointing at the built daemon.
+Needs root, Debian 12 packages postfix, sasl2-bin, redis-server, prometheus (for
+Prometheus; deploy/install-deps.sh --test) and, for Floodgate, $FLOODGATE_BIN pointing at
+the built daemon.
 """
 import contextlib
 import fcntl
@@ -25,6 +26,9 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 DEFAULT_TIMEOUT = 30.0
 KEEP_ENV = "FLOODGATE_E2E_KEEP"  # set to 1 to keep instance dirs for debugging
@@ -363,6 +367,90 @@ class Floodgate(_Managed):
         if problems:
             raise AssertionError(f"floodgate on port {self.port}: {', '.join(problems)}; log:\n"
                                  + log_tail)
+
+
+# ---------------------------------------------------------------------------- prometheus
+
+
+class Prometheus(_Managed):
+    """A private prometheus scraping `targets` (host:port) as job "floodgate" every
+    second and evaluating `rule_files` every second, its TSDB in its own directory."""
+
+    def __init__(self, targets, rule_files):
+        self.targets, self.rule_files = targets, rule_files
+        self.port = free_port()
+        self.dir = None
+        self.proc = None
+
+    def start(self):
+        binary = shutil.which("prometheus")
+        if not binary:
+            raise RuntimeError("prometheus is not installed (deploy/install-deps.sh --test)")
+        self.dir = make_tempdir("prometheus")
+        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s",
+                             "scrape_timeout": "1s"},
+                  "rule_files": self.rule_files,
+                  "scrape_configs": [{"job_name": "floodgate",
+                                      "static_configs": [{"targets": self.targets}]}]}
+        config_path = os.path.join(self.dir, "prometheus.yml")
+        with open(config_path, "w") as f:
+            json.dump(config, f)  # JSON is YAML
+        self.log_path = os.path.join(self.dir, "prometheus.log")
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [binary, f"--config.file={config_path}",
+             f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+            stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
+        wait_for(lambda: self.proc.poll() is not None or self.ready(), 30,
+                 lambda: f"prometheus ready on port {self.port}; log:\n{self.log_text()}")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"prometheus exited with {self.proc.returncode}:\n"
+                               f"{self.log_text()}")
+
+    def ready(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2) as r:
+            return r.status == 200
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def api(self, path, **params):
+        """GET /api/v1/PATH: the `data` of a successful answer (else AssertionError)."""
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = json.load(r)
+        except urllib.error.HTTPError as e:  # 400 for a bad query, with the error in JSON
+            body = json.load(e)
+        if body.get("status") != "success":
+            raise AssertionError(f"{path} {params}: {body.get('errorType')}: {body.get('error')}")
+        return body["data"]
+
+    def query(self, expr):
+        """The instant vector (or scalar) `expr` gives now; raises on a query error."""
+        data = self.api("query", query=expr)
+        if data["resultType"] == "scalar":
+            return [{"metric": {}, "value": data["result"]}]
+        return data["result"]
+
+    def rules(self):
+        """{rule name: rule} of every loaded rule, as /api/v1/rules describes it."""
+        return {r["name"]: r for g in self.api("rules")["groups"] for r in g["rules"]}
+
+    def close(self):
+        if self.proc:
+            _terminate(self.proc)
+        if getattr(self, "_log", None):
+            self._log.close()
+        if self.dir:
+            remove_tempdir(self.dir)
 
 
 # ---------------------------------------------------------------------------- postfix
