@@ -1,10 +1,38 @@
 # bench/common.sh: sourced by the bench scripts. Set `me` (the script's name, for messages)
 # and `work` (where the daemons' logs are) before calling.
 
-# The one limit every floodgate benchmark runs with: no run reaches it, so every RCPT is a
-# full check-and-charge that passes.
-bench_limit_toml() {
-  cat <<'EOF'
+# The limits floodgate benchmarks run with, in two plans:
+#   shipped  deploy/floodgate.toml's limits (an account limit with three windows, leaky,
+#            lock_after, max_networks, lock_ttl; an ip limit with one window), with amounts
+#            a million times larger (1d and max_networks at their maximum), so no run
+#            reaches them and every RCPT is a full check-and-charge of both limits that
+#            passes;
+#   single   one account limit with one window, nobody reaches it either.
+bench_limits_toml() {  # shipped|single
+  case "$1" in
+    shipped) cat <<'EOF'
+
+[[limit]]
+name = "submission"
+subject = "account"
+count = "recipients"
+rate = ["30000000/1m", "300000000/1h", "1000000000/1d"]
+action = "tempfail"
+mode = "leaky"
+lock_after = 10
+max_networks = { count = 1000000, window = "1h" }
+lock_ttl = "1d"
+
+[[limit]]
+name = "per-ip"
+subject = "ip"
+count = "messages"
+rate = ["600000000/1h"]
+ipv4_prefix = 32
+ipv6_prefix = 64
+EOF
+      ;;
+    single) cat <<'EOF'
 
 [[limit]]
 name = "bench"
@@ -13,6 +41,9 @@ count = "recipients"
 rate = ["1000000000/1d"]
 action = "tempfail"
 EOF
+      ;;
+    *) echo "bench_limits_toml: shipped or single, not '$1'" >&2; return 2 ;;
+  esac
 }
 
 wait_for_port() {  # port, name, pid: until the daemon `pid` listens on 127.0.0.1:port
