@@ -152,6 +152,10 @@ for t in targets:
           f"{f'{min(rates):.0f}..{max(rates):.0f}':>13} {rc.get('p50_us', 0):>8.1f} "
           f"{rc.get('p99_us', 0):>8.1f} {rc.get('p999_us', 0):>8.1f} {worst:>8.1f} {errors:>6} "
           f"{ratio:>6.2f} {f'{down}/{up}':>8}")
+for t in targets:
+    maxes = [json.load(open(f"{work}/{t}.{k}.json"))["stages"].get("rcpt", {}).get("max_us", 0)
+             for k in range(1, rounds + 1)]
+    print(f"  {t}: max RCPT per round (ms): " + " ".join(f"{m / 1000:.1f}" for m in maxes))
 for t in ("frozen", "slow"):
     rate, worst, errors = rows[t]
     ratio = rate / rows["memory"][0] if rows["memory"][0] else 0
