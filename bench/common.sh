@@ -3,10 +3,11 @@
 
 # The limits floodgate benchmarks run with, in two plans:
 #   shipped  deploy/floodgate.toml's limits (an account limit with three windows, leaky,
-#            lock_after, max_networks, lock_ttl; an ip limit with one window), with amounts
-#            a million times larger (1d and max_networks at their maximum), so no run
-#            reaches them and every RCPT is a full check-and-charge of both limits that
-#            passes;
+#            lock_after, max_networks, lock_ttl; an ip limit with one window; a sender
+#            limit for local and relay traffic), with amounts a million times larger (1d
+#            and max_networks at their maximum), so no run reaches them. floodgate-bench's
+#            mail is authenticated submission, so every RCPT is a full check-and-charge of
+#            the account and ip limits that passes;
 #   single   one account limit with one window, nobody reaches it either.
 bench_limits_toml() {  # shipped|single
   case "$1" in
@@ -15,6 +16,8 @@ bench_limits_toml() {  # shipped|single
 [[limit]]
 name = "submission"
 subject = "account"
+traffic = ["submission"]
+destinations = "external"
 count = "recipients"
 rate = ["30000000/1m", "300000000/1h", "1000000000/1d"]
 action = "tempfail"
@@ -28,8 +31,18 @@ name = "per-ip"
 subject = "ip"
 count = "messages"
 rate = ["600000000/1h"]
+traffic = ["submission", "relay"]
 ipv4_prefix = 32
 ipv6_prefix = 64
+
+[[limit]]
+name = "per-sender"
+subject = "sender"
+count = "recipients"
+rate = ["100000000/1h", "1000000000/1d"]
+traffic = ["local", "relay"]
+destinations = "external"
+lock_after = 10
 EOF
       ;;
     single) cat <<'EOF'

@@ -68,6 +68,7 @@ class StoreBreakerRedisTest : public ::testing::Test {
     policy::Limit l;
     l.name = "submission";
     l.subject = policy::SubjectKind::kAccount;
+    l.traffic = policy::DefaultTraffic(l.subject);
     l.rates = {policy::Rate{}};
     l.rates[0].amount = 1000;
     l.rates[0].period_s = 3600;
@@ -75,6 +76,7 @@ class StoreBreakerRedisTest : public ::testing::Test {
     config_.store.on_error = policy::OnError::kLocal;
     facts_.client = policy::Address::Parse("203.0.113.9");
     facts_.account = "alice@example.org";
+    facts_.traffic = policy::Traffic::kSubmission;
   }
   bool Accepted() {
     return decider_->Decide(config_, facts_, {}).disposition == policy::Disposition::kContinue;
@@ -91,7 +93,7 @@ class StoreBreakerRedisTest : public ::testing::Test {
   bool Charged() {  // Redis holds alice's window
     auto v = redis_->RedisCli(
         {"EXISTS", policy::StoreKey(config_.store.key_prefix, policy::SubjectKind::kAccount,
-                                    facts_.account, "submission")});
+                                    facts_.account, config_.limits[0])});
     return v.ok() && *v == "1";
   }
 
