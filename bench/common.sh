@@ -13,6 +13,10 @@ bench_limits_toml() {  # shipped|single
   case "$1" in
     shipped) cat <<'EOF'
 
+[traffic]
+# floodgate-bench's senders are @example.org, its recipients @example.net (all counted).
+local_domains = ["example.org"]
+
 [[limit]]
 name = "submission"
 subject = "account"
