@@ -82,6 +82,8 @@ void Decider::RecordHeld(const std::vector<std::string>& held_keys, const std::s
 Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks) {
   const StoreBreaker::Admission admission = breaker_.Admit();
   if (admission == StoreBreaker::Admission::kSkip) {
+    // Not timed (no call was made), but counted, so the error rate shows the whole outage.
+    metrics_.CountStoreError(ErrorKind::kUnavailable);
     return Error(
         ErrorKind::kUnavailable,
         fmt::format("{}: not asked since it failed, until a probe answers", primary_->name()));

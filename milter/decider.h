@@ -68,7 +68,7 @@ class Decider {
                                const Error& error, const std::optional<policy::Address>& client);
   void MarkUp();
   // The primary store's calls, timed and their errors counted; skipped while the breaker
-  // is open (neither timed nor counted: they are not calls).
+  // is open (counted as kUnavailable errors, not timed: no call was made).
   Result<CheckOutcome> PrimaryCheck(const std::vector<LimitCheck>& checks);
   // In the background: nobody waits on these records (see AppendInBackground).
   void PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,

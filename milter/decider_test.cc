@@ -147,14 +147,14 @@ TEST_F(DeciderTest, AfterAFailureTheStoreIsAskedOnlyByTheProbe) {
   EXPECT_EQ(primary_->appends_called, 1);
 }
 
-TEST_F(DeciderTest, SkippedCallsAreNotTimedAsStoreCalls) {
+TEST_F(DeciderTest, SkippedCallsCountAsErrorsButAreNotTimed) {
   config_.store.on_error = policy::OnError::kTempfail;
   primary_->down = true;
   Accepted(20);
   const std::string text = decider_->metrics().RenderPrometheus();
   EXPECT_NE(text.find("floodgate_store_latency_seconds_count{op=\"check\"} 1\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("floodgate_store_errors_total{kind=\"unavailable\"} 1\n"), std::string::npos)
+  EXPECT_NE(text.find("floodgate_store_errors_total{kind=\"unavailable\"} 20\n"), std::string::npos)
       << text;
 }
 
