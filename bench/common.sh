@@ -1,10 +1,55 @@
 # bench/common.sh: sourced by the bench scripts. Set `me` (the script's name, for messages)
 # and `work` (where the daemons' logs are) before calling.
 
-# The one limit every floodgate benchmark runs with: no run reaches it, so every RCPT is a
-# full check-and-charge that passes.
-bench_limit_toml() {
-  cat <<'EOF'
+# The limits floodgate benchmarks run with, in two plans:
+#   shipped  deploy/floodgate.toml's limits (an account limit with three windows, leaky,
+#            lock_after, max_networks, lock_ttl; an ip limit with one window; a sender
+#            limit for local and relay traffic), with amounts a million times larger (1d
+#            and max_networks at their maximum), so no run reaches them. floodgate-bench's
+#            mail is authenticated submission, so every RCPT is a full check-and-charge of
+#            the account and ip limits that passes;
+#   single   one account limit with one window, nobody reaches it either.
+bench_limits_toml() {  # shipped|single
+  case "$1" in
+    shipped) cat <<'EOF'
+
+[traffic]
+# floodgate-bench's senders are @example.org, its recipients @example.net (all counted).
+local_domains = ["example.org"]
+
+[[limit]]
+name = "submission"
+subject = "account"
+traffic = ["submission"]
+destinations = "external"
+count = "recipients"
+rate = ["30000000/1m", "300000000/1h", "1000000000/1d"]
+action = "tempfail"
+mode = "leaky"
+lock_after = 10
+max_networks = { count = 1000000, window = "1h" }
+lock_ttl = "1d"
+
+[[limit]]
+name = "per-ip"
+subject = "ip"
+count = "messages"
+rate = ["600000000/1h"]
+traffic = ["submission", "relay"]
+ipv4_prefix = 32
+ipv6_prefix = 64
+
+[[limit]]
+name = "per-sender"
+subject = "sender"
+count = "recipients"
+rate = ["100000000/1h", "1000000000/1d"]
+traffic = ["local", "relay"]
+destinations = "external"
+lock_after = 10
+EOF
+      ;;
+    single) cat <<'EOF'
 
 [[limit]]
 name = "bench"
@@ -13,6 +58,9 @@ count = "recipients"
 rate = ["1000000000/1d"]
 action = "tempfail"
 EOF
+      ;;
+    *) echo "bench_limits_toml: shipped or single, not '$1'" >&2; return 2 ;;
+  esac
 }
 
 wait_for_port() {  # port, name, pid: until the daemon `pid` listens on 127.0.0.1:port

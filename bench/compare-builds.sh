@@ -2,14 +2,14 @@
 # bench/compare-builds.sh: two builds of floodgate side by side on one redis-server, to
 # measure what a change does (the machine's noise hits both alike).
 #
-# Starts one redis-server, null-milter, and floodgate (Redis store, run.sh's one
-# unreachable account limit) from each build, then --rounds times, interleaved: 16-session
+# Starts one redis-server, null-milter, and floodgate (Redis store, bench/common.sh's
+# shipped limits, or --limits single for the one-window limit) from each build, then --rounds times, interleaved: 16-session
 # and 1-session floodgate-bench runs against null-milter, OLD and NEW, and store-bench
 # (RedisStore::Check, 16 threads and 1) of OLD and NEW. Prints one line per run and the
 # medians, with NEW / OLD.
 #
 # Usage: bench/compare-builds.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds K] [--messages M]
-#                                [--seconds S]
+#                                [--seconds S] [--limits shipped|single]
 # Both builds need the targets floodgate and store-bench; floodgate-bench and null-milter
 # come from NEW. Ports: REDIS_PORT (18380), OLD_PORT (18901), NEW_PORT (18902),
 # NULL_PORT (18903). Build an older commit with e.g.
@@ -24,11 +24,13 @@ shift 2
 rounds=3
 messages=10000
 seconds=3
+limits=shipped
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --messages) messages="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
+    --limits) limits="$2"; shift 2 ;;
     *) echo "compare-builds.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -71,7 +73,7 @@ socket = "inet:${port[$v]}@127.0.0.1"
 backend = "redis"
 url = "redis://127.0.0.1:$redis_port/0"
 EOF
-  bench_limit_toml >>"$work/$v.toml"
+  bench_limits_toml "$limits" >>"$work/$v.toml"
   "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
   pids+=($!)
   wait_for_port "${port[$v]}" "floodgate ($v)" "${pids[-1]}"

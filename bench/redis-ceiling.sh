@@ -54,11 +54,12 @@ cli FLUSHALL >/dev/null
 sha="$(cli -x SCRIPT LOAD <"$root/store/check.lua")"
 
 # One RCPT decision: KEYS = limit hash, lock key, network set; ARGV = n=1, then cost strict
-# advisory has_lock nwin lock_ttl_us max_networks networks_window_us network, then the
-# window: period_us emission_us tolerance_us lock_threshold (1000000000/1d, no lock_after).
+# advisory has_lock nwin lock_ttl_us max_networks networks_window_us network hold_max (0: no
+# held list key), then the window: period_us emission_us tolerance_us lock_threshold
+# (1000000000/1d, no lock_after).
 tag='fg:{account:user__rand_int__@example.org}'
 rcpt=(EVALSHA "$sha" 3 "$tag:bench" "$tag!lock" "$tag!lock:networks"
-      1 1 0 0 1 1 86400000000 0 0 "" 86400000000 86400 86400000000000 0)
+      1 1 0 0 1 1 86400000000 0 0 "" 0 86400000000 86400 86400000000000 0)
 reply="$(cli "${rcpt[@]}" | tr '\n' ' ')"
 [[ "$reply" == "1 1 0 0  0 0 0 0 "* ]] || { echo "redis-ceiling.sh: unexpected reply: $reply" >&2; exit 1; }
 

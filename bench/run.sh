@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # bench/run.sh: floodgate against a do-nothing libmilter milter, same client, same machine.
 #
-# Starts null-milter and floodgate (memory store by default, or Redis with --store redis:
-# a private redis-server is started), then runs floodgate-bench against one and the other
-# in turn, --rounds times (interleaved, so load from elsewhere on the machine hits both
-# alike), and prints the median decisions/s of each and their ratio. Each round has a
+# Starts null-milter and two floodgates (memory store by default, or Redis with --store
+# redis: a private redis-server is started): one with the shipped limits (bench/common.sh
+# "shipped": deploy/floodgate.toml's account limit with three windows and its ip limit,
+# amounts nobody reaches), the headline, and one with a single one-window limit ("1 limit"),
+# the second line. It runs floodgate-bench against each in turn, --rounds times
+# (interleaved, so load from elsewhere on the machine hits all alike), and prints the
+# median decisions/s of each and their ratio to null-milter. Each round has a
 # throughput run (--sessions) and a single-session run (latency without queueing:
 # Postfix does not set TCP_NODELAY, so a stall shows up there first).
 # Then the half-load phase: floodgate-bench --rate at half of null-milter's median
 # decisions/s (--sessions sessions), open loop, against null-milter and floodgate in turn,
 # --rounds times, printing RCPT latency p50/p99/p99.9 of each and whether floodgate's p99
-# is under 2 ms (the issue 4 target "p99 RCPT latency < 2 ms at half load").
+# is under 2 ms (the target "p99 RCPT latency < 2 ms at half load").
 #
 # Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R] [--rounds K]
 #                     [--accounts A] [--store memory|redis] [--postfix] [--keep DIR]
 #                     [-- BENCH-ARGS...]
 # Everything after "--" goes to every floodgate-bench run unchanged. Ports come from the
-# environment: NULL_PORT (18898), FG_PORT (18899), REDIS_PORT (18379).
+# environment: NULL_PORT (18898), FG_PORT (18899, shipped limits), FG1_PORT (18897, one
+# limit), REDIS_PORT (18379).
 # With --store redis it also prints Redis commands per message (INFO commandstats over the
 # floodgate runs) and then runs bench/redis-ceiling.sh on the same redis-server
 # (redis-benchmark with check.lua vs store-bench, and memory per subject).
@@ -39,6 +43,7 @@ postfix=0
 extra=()
 null_port="${NULL_PORT:-18898}"
 fg_port="${FG_PORT:-18899}"
+fg1_port="${FG1_PORT:-18897}"
 redis_port="${REDIS_PORT:-18379}"
 
 while [[ $# -gt 0 ]]; do
@@ -53,7 +58,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep="$2"; shift 2 ;;
     --postfix) postfix=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -107,16 +112,21 @@ run_half() {  # name, port, round, messages/s
     echo "run.sh: $1: half-load floodgate-bench reported errors (see $work/$1-half.$3.json)" >&2
 }
 
-# floodgate's config: its store, and bench_limit_toml's limit (common.sh). No admin
-# socket: a floodgate the machine runs for real may hold the default one.
-cat >"$work/floodgate.toml" <<EOF
+# The floodgates' configs: a store, and bench_limits_toml's limits (common.sh). No admin
+# socket: a floodgate the machine runs for real may hold the default one. Over Redis both
+# share one redis-server; their keys differ (the limits' names), so they never meet.
+write_toml() {  # file, port, plan
+  cat >"$1" <<EOF
 [milter]
-socket = "inet:$fg_port@127.0.0.1"
+socket = "inet:$2@127.0.0.1"
 
 [store]
 backend = "$store"
 admin_socket = ""
 EOF
+  [[ "$store" != redis ]] || echo "url = \"redis://127.0.0.1:$redis_port/0\"" >>"$1"
+  bench_limits_toml "$3" >>"$1"
+}
 if [[ "$store" == redis ]]; then
   command -v redis-server >/dev/null || { echo "run.sh: --store redis needs redis-server" >&2; exit 2; }
   require_free_port "$redis_port" redis-server REDIS_PORT
@@ -124,29 +134,38 @@ if [[ "$store" == redis ]]; then
     --daemonize no >"$work/redis.log" 2>&1 &
   pids+=($!)
   wait_for_port "$redis_port" redis-server "${pids[-1]}"
-  echo "url = \"redis://127.0.0.1:$redis_port/0\"" >>"$work/floodgate.toml"
 fi
-bench_limit_toml >>"$work/floodgate.toml"
+write_toml "$work/floodgate.toml" "$fg_port" shipped
+write_toml "$work/onelimit.toml" "$fg1_port" single
 
 require_free_port "$null_port" null-milter NULL_PORT
 require_free_port "$fg_port" floodgate FG_PORT
+require_free_port "$fg1_port" "floodgate (one limit)" FG1_PORT
 "$null_milter" -p "inet:$null_port@127.0.0.1" >"$work/null-milter.log" 2>&1 &
 pids+=($!)
 wait_for_port "$null_port" null-milter "${pids[-1]}"
 "$floodgate" -f -e -c "$work/floodgate.toml" >"$work/floodgate.log" 2>&1 &
 pids+=($!)
 wait_for_port "$fg_port" floodgate "${pids[-1]}"
+"$floodgate" -f -e -c "$work/onelimit.toml" >"$work/onelimit.log" 2>&1 &
+pids+=($!)
+wait_for_port "$fg1_port" "floodgate (one limit)" "${pids[-1]}"
 
 read -r load _ </proc/loadavg
 echo "load average before the runs: $load on $(nproc) cores" >&2
 calls=""
+calls1=""
+commandstats() { redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | grep '^cmdstat_'; }
 for round in $(seq 1 "$rounds"); do
-  echo "round $round/$rounds: null-milter (port $null_port), floodgate/$store (port $fg_port)" >&2
+  echo "round $round/$rounds: null-milter (port $null_port), floodgate/$store shipped limits" \
+    "(port $fg_port), one limit (port $fg1_port)" >&2
   run_bench null "$null_port" "$round"
   [[ "$store" != redis ]] || redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
   run_bench floodgate "$fg_port" "$round"
-  [[ "$store" != redis ]] ||
-    calls+="$(redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | grep '^cmdstat_')"$'\n'
+  [[ "$store" != redis ]] || calls+="$(commandstats)"$'\n'
+  [[ "$store" != redis ]] || redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
+  run_bench onelimit "$fg1_port" "$round"
+  [[ "$store" != redis ]] || calls1+="$(commandstats)"$'\n'
 done
 
 python3 - "$work" "$store" "$sessions" "$rounds" <<'EOF'
@@ -168,7 +187,10 @@ def median_run(name):
 print(f"{'target':<18} {'sessions':>8} {'rcpt/s':>8} {'(min..max)':>15} "
       f"{'rcpt p50 us':>11} {'p99':>8} {'p99.9':>8} {'max':>8} {'errors':>6} {'cs/msg':>7}")
 rates = {}
-for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate")):
+targets = (("null-milter", "null"), (f"floodgate/{store}", "floodgate"),
+           (f"  1 limit", "onelimit"))
+print("floodgate: shipped limits (account 3 windows + ip); 1 limit: one account window")
+for label, name in targets:
     for suffix, n in (("", sessions), ("-single", "1")):
         r, all_rates = median_run(name + suffix)
         rc = r["stages"].get("rcpt", {})
@@ -181,29 +203,33 @@ for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate")
               f"{rc.get('p50_us', 0):>11.1f} {rc.get('p99_us', 0):>8.1f} "
               f"{rc.get('p999_us', 0):>8.1f} {rc.get('max_us', 0):>8.1f} {errors:>6} {cs:>7}")
         rates[name + suffix] = r["rcpt_decisions_per_s"]
-for suffix, n in (("", sessions), ("-single", "1")):
-    base = rates["null" + suffix]
-    ratio = rates["floodgate" + suffix] / base if base else 0
-    print(f"floodgate / null-milter, {n} session(s): {ratio:.2f} of the baseline's decisions/s "
-          f"(medians of {rounds} rounds)")
+for name, what in (("floodgate", "shipped limits"), ("onelimit", "1 limit")):
+    for suffix, n in (("", sessions), ("-single", "1")):
+        base = rates["null" + suffix]
+        ratio = rates[name + suffix] / base if base else 0
+        print(f"floodgate/{store} ({what}) / null-milter, {n} session(s): {ratio:.2f} of the "
+              f"baseline's decisions/s (medians of {rounds} rounds)")
 EOF
 if [[ "$store" == redis ]]; then
-  python3 - "$work" "$rounds" "$calls" <<'EOF'
+  python3 - "$work" "$rounds" "$calls" "$calls1" <<'EOF'
 import json, re, sys
-work, rounds, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-msgs = rcpts = 0
-for k in range(1, rounds + 1):
-    for name in ("floodgate", "floodgate-single"):
-        with open(f"{work}/{name}.{k}.json") as f:
-            r = json.load(f)
-        msgs += r["messages"]
-        rcpts += r["rcpt_decisions"]
-calls = {}
-for m in re.finditer(r"^cmdstat_(\w+):calls=(\d+)", text, re.M):
-    calls[m.group(1)] = calls.get(m.group(1), 0) + int(m.group(2))
-print(f"Redis commands over the floodgate runs ({msgs} messages, {rcpts} recipients): " +
-      ", ".join(f"{c} {n} ({n / msgs:.2f}/message)" for c, n in sorted(calls.items())
-                if c not in ("config", "info")))
+work, rounds = sys.argv[1], int(sys.argv[2])
+for target, what, text in (("floodgate", "shipped limits", sys.argv[3]),
+                           ("onelimit", "1 limit", sys.argv[4])):
+    msgs = rcpts = 0
+    for k in range(1, rounds + 1):
+        for name in (target, target + "-single"):
+            with open(f"{work}/{name}.{k}.json") as f:
+                r = json.load(f)
+            msgs += r["messages"]
+            rcpts += r["rcpt_decisions"]
+    calls = {}
+    for m in re.finditer(r"^cmdstat_(\w+):calls=(\d+)", text, re.M):
+        calls[m.group(1)] = calls.get(m.group(1), 0) + int(m.group(2))
+    print(f"Redis commands over the floodgate ({what}) runs ({msgs} messages, {rcpts} "
+          f"recipients): " +
+          ", ".join(f"{c} {n} ({n / msgs:.2f}/message)" for c, n in sorted(calls.items())
+                    if c not in ("config", "info")))
 EOF
 fi
 
@@ -219,9 +245,11 @@ EOF
 )"
 if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)" "$half_rate"; then
   for round in $(seq 1 "$rounds"); do
-    echo "half load, round $round/$rounds: $half_rate messages/s to null-milter, floodgate/$store" >&2
+    echo "half load, round $round/$rounds: $half_rate messages/s to null-milter, floodgate/$store" \
+      "(shipped limits, one limit)" >&2
     run_half null "$null_port" "$round" "$half_rate"
     run_half floodgate "$fg_port" "$round" "$half_rate"
+    run_half onelimit "$fg1_port" "$round" "$half_rate"
   done
   python3 - "$work" "$store" "$sessions" "$rounds" "$half_rate" "$rcpts" <<'EOF'
 import json, sys
@@ -233,8 +261,9 @@ print(f"half load: {rate * rcpts:.0f} rcpt/s offered ({rate:.1f} messages/s, hal
       f"the round with the median rcpt p99 of each target")
 print(f"{'target':<18} {'offered/s':>9} {'achieved':>9} {'rcpt p50 us':>11} {'p99':>8} "
       f"{'p99.9':>8} {'max':>8} {'(p99 min..max)':>16} {'lag p99':>8} {'errors':>6}")
-verdict = None
-for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate")):
+verdict = {}
+for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate"),
+                    ("  1 limit", "onelimit")):
     runs = []
     for k in range(1, rounds + 1):
         with open(f"{work}/{name}-half.{k}.json") as f:
@@ -254,14 +283,14 @@ for label, name in (("null-milter", "null"), (f"floodgate/{store}", "floodgate")
         print(f"  {label} fell behind schedule: achieved {r['achieved_rate']:.1f} of "
               f"{r['offered_rate']:.1f} messages/s offered (last message "
               f"{r['schedule_lag']['last_us'] / 1000:.1f} ms late)")
-    if name == "floodgate":
-        verdict = (rc.get("p99_us", 0), errors, kept_up)
-p99, errors, kept_up = verdict
-met = p99 < 2000 and errors == 0 and kept_up
-print(f"floodgate/{store} p99 RCPT latency at half load: {p99 / 1000:.2f} ms "
-      f"{'<' if p99 < 2000 else '>='} 2 ms: target {'met' if met else 'NOT met'}"
-      + ("" if errors == 0 else f" ({errors} errors)")
-      + ("" if kept_up else " (fell behind schedule, so this was not half load)"))
+    verdict[name] = (rc.get("p99_us", 0), errors, kept_up)
+for name, what in (("floodgate", "shipped limits"), ("onelimit", "1 limit")):
+    p99, errors, kept_up = verdict[name]
+    met = p99 < 2000 and errors == 0 and kept_up
+    print(f"floodgate/{store} ({what}) p99 RCPT latency at half load: {p99 / 1000:.2f} ms "
+          f"{'<' if p99 < 2000 else '>='} 2 ms: target {'met' if met else 'NOT met'}"
+          + ("" if errors == 0 else f" ({errors} errors)")
+          + ("" if kept_up else " (fell behind schedule, so this was not half load)"))
 EOF
 else
   echo "run.sh: null-milter made no decisions; half-load phase skipped" >&2

@@ -198,7 +198,8 @@ int RunDaemon(const DaemonOptions& options) {
   auto* memory = dynamic_cast<store::MemoryStore*>(primary->get());
   // Every event goes through one sink: syslog, then the admin's alert_command (if any).
   CommandAlertSink events(alerts, holder);
-  decider = std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), events);
+  decider =
+      std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), events, clock);
   context.reset(new MilterContext{holder, *decider, events});
   InstallContext(context.get());
 

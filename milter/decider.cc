@@ -31,9 +31,15 @@ class Stopwatch {
 }  // namespace
 
 Decider::Decider(std::unique_ptr<CounterStore> primary, std::unique_ptr<CounterStore> fallback,
-                 AlertSink& alerts)
-    : primary_(std::move(primary)), fallback_(std::move(fallback)), alerts_(alerts) {
-  metrics_.WatchLocks([this] { return primary_->CountActiveLocks(); });
+                 AlertSink& alerts, const Clock& clock)
+    : primary_(std::move(primary)),
+      fallback_(std::move(fallback)),
+      alerts_(alerts),
+      breaker_(clock) {
+  metrics_.WatchLocks([this]() -> Result<std::int64_t> {
+    if (breaker_.open()) return Error(ErrorKind::kUnavailable, "the store is down");
+    return primary_->CountActiveLocks();
+  });
 }
 
 // A scrape still asking the primary finishes before the primary goes.
@@ -74,15 +80,25 @@ void Decider::RecordHeld(const std::vector<std::string>& held_keys, const std::s
 }
 
 Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks) {
+  const StoreBreaker::Admission admission = breaker_.Admit();
+  if (admission == StoreBreaker::Admission::kSkip) {
+    // Not timed (no call was made), but counted, so the error rate shows the whole outage.
+    metrics_.CountStoreError(ErrorKind::kUnavailable);
+    return Error(
+        ErrorKind::kUnavailable,
+        fmt::format("{}: not asked since it failed, until a probe answers", primary_->name()));
+  }
   const Stopwatch watch;
   Result<CheckOutcome> outcome = primary_->Check(checks);
   metrics_.ObserveStore(StoreOp::kCheck, watch.Elapsed());
+  breaker_.Record(admission, outcome.ok());
   if (!outcome.ok()) metrics_.CountStoreError(outcome.error().kind());
   return outcome;
 }
 
 void Decider::PrimaryAppend(const std::string& key, const std::string& value, std::size_t max_len,
                             Micros ttl_us) {
+  if (breaker_.open()) return;  // best effort: the record is lost, as on a failed append
   primary_->AppendInBackground(key, value, max_len, ttl_us,
                                [this, watch = Stopwatch()](const Status& status) {
                                  metrics_.ObserveStore(StoreOp::kAppend, watch.Elapsed());

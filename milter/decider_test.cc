@@ -13,22 +13,26 @@ class SwitchableStore final : public CounterStore {
  public:
   explicit SwitchableStore(const Clock& clock) : inner_(clock) {}
   Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override {
+    ++checks_called;
     if (down) return Error(ErrorKind::kUnavailable, "connection refused");
     return inner_.Check(checks);
   }
   Status Reset(const std::string& key) override { return inner_.Reset(key); }
   Status Append(const std::string& key, const std::string& value, std::size_t max_len,
                 Micros ttl_us) override {
+    ++appends_called;
     if (down) return Error(ErrorKind::kUnavailable, "connection refused");
     return inner_.Append(key, value, max_len, ttl_us);
   }
   Result<std::int64_t> CountActiveLocks() override {
+    ++counts_called;
     if (down) return Error(ErrorKind::kUnavailable, "connection refused");
     return inner_.CountActiveLocks();
   }
   const char* name() const override { return "switchable"; }
   const store::MemoryStore& inner() const { return inner_; }
   bool down = false;
+  int checks_called = 0, appends_called = 0, counts_called = 0;
 
  private:
   store::MemoryStore inner_;
@@ -39,8 +43,8 @@ class DeciderTest : public ::testing::Test {
   DeciderTest() {
     auto primary = std::make_unique<SwitchableStore>(clock_);
     primary_ = primary.get();
-    decider_ = std::make_unique<Decider>(std::move(primary),
-                                         std::make_unique<store::MemoryStore>(clock_), alerts_);
+    decider_ = std::make_unique<Decider>(
+        std::move(primary), std::make_unique<store::MemoryStore>(clock_), alerts_, clock_);
     policy::Limit l;
     l.name = "submission";
     l.subject = policy::SubjectKind::kAccount;
@@ -105,8 +109,53 @@ TEST_F(DeciderTest, LocalFallbackKeepsEnforcingWhileTheStoreIsDown) {
   EXPECT_EQ(Accepted(50), 10);
   EXPECT_EQ(Count("event=store_down"), 1);
   primary_->down = false;
+  clock_.Advance(decider_->breaker().next_probe_at() - clock_.now());
   Accepted(1);
   EXPECT_EQ(Count("event=store_up"), 1);
+}
+
+TEST_F(DeciderTest, AfterAFailureTheStoreIsAskedOnlyByTheProbe) {
+  config_.store.on_error = policy::OnError::kLocal;
+  primary_->down = true;
+  EXPECT_EQ(Accepted(50), 10);  // the fallback decides all of them
+  EXPECT_EQ(primary_->checks_called, 1);
+  decider_->RecordQueueId(config_, facts_, "4ABC123");  // dropped, not sent
+  EXPECT_EQ(primary_->appends_called, 0);
+  EXPECT_EQ(decider_->metrics().RenderPrometheus().find("\nfloodgate_locks_active "),
+            std::string::npos);
+  EXPECT_EQ(primary_->counts_called, 0);
+  // Each probe, once its backoff has passed, is one call; it fails, and the next waits
+  // twice as long.
+  const Micros first = decider_->breaker().backoff_us();
+  clock_.Advance(first);
+  Accepted(5);
+  EXPECT_EQ(primary_->checks_called, 2);
+  clock_.Advance(first);
+  Accepted(5);
+  EXPECT_EQ(primary_->checks_called, 2);
+  clock_.Advance(first);
+  Accepted(5);
+  EXPECT_EQ(primary_->checks_called, 3);
+  // The store answers the next probe: store_up once, and every call goes to it again.
+  primary_->down = false;
+  clock_.Advance(decider_->breaker().next_probe_at() - clock_.now());
+  Accepted(5);
+  EXPECT_EQ(primary_->checks_called, 8);
+  EXPECT_EQ(Count("event=store_down"), 1);
+  EXPECT_EQ(Count("event=store_up"), 1);
+  decider_->RecordQueueId(config_, facts_, "4ABC124");
+  EXPECT_EQ(primary_->appends_called, 1);
+}
+
+TEST_F(DeciderTest, SkippedCallsCountAsErrorsButAreNotTimed) {
+  config_.store.on_error = policy::OnError::kTempfail;
+  primary_->down = true;
+  Accepted(20);
+  const std::string text = decider_->metrics().RenderPrometheus();
+  EXPECT_NE(text.find("floodgate_store_latency_seconds_count{op=\"check\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("floodgate_store_errors_total{kind=\"unavailable\"} 20\n"), std::string::npos)
+      << text;
 }
 
 TEST_F(DeciderTest, TempfailPolicyRefusesEverythingWhileDown) {

@@ -17,6 +17,7 @@
 
 #include "policy/config_reader.h"
 #include "policy/recipient.h"
+#include "policy/redis_url.h"
 #include "policy/utf8.h"
 
 namespace floodgate::policy {
@@ -116,14 +117,12 @@ bool ReadStore(ConfigReader& r, const TomlValue& t, StoreConfig* s) {
                     "rediss:// is refused: TLS not supported (use a local stunnel or a "
                     "private network)");
     }
-    bool ok = false;
-    for (std::string_view scheme : {"redis://", "unix://", "redis+sentinel://"}) {
-      ok = ok || (s->url.starts_with(scheme) && s->url.size() > scheme.size());
-    }
-    if (!ok) {
-      return r.Fail(*v, fmt::format("invalid url \"{}\": expected redis://HOST:PORT/DB, "
+    // The parser the Redis store connects with: what it refuses, floodgate -n refuses.
+    // Its errors name the bad part, never the whole url (it may hold a password).
+    if (Result<RedisUrl> url = ParseRedisUrl(s->url); !url.ok()) {
+      return r.Fail(*v, fmt::format("{}; expected redis://HOST:PORT/DB, "
                                     "unix:///PATH or redis+sentinel://HOST:PORT,.../MASTER",
-                                    s->url));
+                                    url.error().message()));
     }
   }
   if (const TomlValue* v = ConfigReader::Find(t, "admin_socket")) {

@@ -284,7 +284,36 @@ TEST(ConfigRefusalTest, RefusesRedissUrl) {
 }
 
 TEST(ConfigRefusalTest, RefusesHttpStoreUrl) {
-  ExpectRefused("bad_store_url.toml", 4, "invalid url \"http://127.0.0.1:6379\"");
+  ExpectRefused("bad_store_url.toml", 4, "redis url: unknown scheme 'http'");
+}
+
+// The url is parsed as the Redis store parses it when floodgate starts, so -n refuses
+// what the start would.
+TEST(ConfigRefusalTest, RefusesAStoreUrlWithABadPort) {
+  ExpectRefused("bad_store_url_port.toml", 4, "bad port \"65536\" (1 to 65535)");
+}
+
+TEST(ConfigRefusalTest, RefusesAStoreUrlWithABadHost) {
+  ExpectRefused("bad_store_url_host.toml", 4, "bad host name");
+}
+
+TEST(ConfigRefusalTest, RefusesAStoreUrlWithABadDb) {
+  ExpectRefused("bad_store_url_db.toml", 4, "bad db \"O\"");
+}
+
+TEST(ConfigRefusalTest, RefusesAStoreUrlWithABadSentinelList) {
+  ExpectRefused("bad_store_url_sentinels.toml", 4, "empty sentinel address");
+}
+
+TEST(ConfigRefusalTest, RefusesAStoreUrlWithABadSentinelPort) {
+  ExpectRefused("bad_store_url_sentinel_port.toml", 4, "sentinel \"s2:2637x\": bad port");
+}
+
+TEST(ConfigRefusalTest, ABadStoreUrlIsRefusedWithoutShowingItsPassword) {
+  const std::string path = std::string(FLOODGATE_TEST_DATA) + "/bad_store_url_port.toml";
+  Result<Config> c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message().find("s3cret"), std::string::npos) << c.error().message();
 }
 
 TEST(ConfigRefusalTest, RefusesKeyPrefixWithBraces) {

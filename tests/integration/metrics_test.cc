@@ -61,7 +61,8 @@ bool HasLine(const std::string& text, const std::string& line) {
 
 class MetricsEndpointTest : public ::testing::Test {
  protected:
-  MetricsEndpointTest() : decider_(std::make_unique<store::MemoryStore>(clock_), nullptr, alerts_) {
+  MetricsEndpointTest()
+      : decider_(std::make_unique<store::MemoryStore>(clock_), nullptr, alerts_, clock_) {
     policy::Limit l;
     l.name = "submission";
     l.subject = policy::SubjectKind::kAccount;
@@ -147,7 +148,8 @@ TEST(MetricsRedisTest, TheLocksGaugeIsReadFromRedisAndLeftOutWhenItFails) {
   auto ctl = store::RedisStore::Open(redis.unix_url(), 2000);
   ASSERT_TRUE(primary.ok() && ctl.ok());
   MemoryAlertSink alerts;
-  Decider decider(std::move(primary).value(), nullptr, alerts);
+  SystemClock clock;
+  Decider decider(std::move(primary).value(), nullptr, alerts, clock);
   auto metrics_server = MetricsServer::Start("127.0.0.1:0", decider.metrics());
   ASSERT_TRUE(metrics_server.ok()) << metrics_server.error().message();
   const std::uint16_t port = (*metrics_server)->port();

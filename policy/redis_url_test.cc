@@ -1,8 +1,8 @@
-#include "store/redis_url.h"
+#include "policy/redis_url.h"
 
 #include <gtest/gtest.h>
 
-namespace floodgate::store {
+namespace floodgate::policy {
 namespace {
 
 RedisUrl Parse(const std::string& url) {
@@ -160,5 +160,41 @@ TEST(RedisUrlTest, RejectsMalformedUrls) {
   ExpectInvalid("redis+sentinel:///m");
 }
 
+// What the store would fail on later (a resolver error at every call, a connect to a
+// path the kernel cannot hold) is refused here, so the config check refuses it too.
+TEST(RedisUrlTest, RejectsHostsAndPathsNoConnectCouldUse) {
+  ExpectInvalid("redis://redis example.org:6379/0");
+  ExpectInvalid("redis://redis..example.org/0");
+  ExpectInvalid("redis://::1:6379/0");  // IPv6 goes in brackets
+  ExpectInvalid("redis://[not-v6]:6379/0");
+  ExpectInvalid("redis://[::1]x/0");
+  ExpectInvalid("redis://" + std::string(64, 'a') + ".example.org/0");
+  ExpectInvalid("unix:///" + std::string(107, 's'));
+  EXPECT_EQ(Parse("unix:///" + std::string(106, 's')).path.size(), 107u);
+  EXPECT_EQ(Parse("redis://redis-1.example_org.test:6380/0").host, "redis-1.example_org.test");
+  EXPECT_EQ(Parse("redis://10.0.0.7/2").host, "10.0.0.7");
+}
+
+TEST(RedisUrlTest, EveryCommaOfASentinelListSeparatesTwoAddresses) {
+  ExpectInvalid("redis+sentinel://s1,,s2/m");
+  ExpectInvalid("redis+sentinel://s1,/m");
+  ExpectInvalid("redis+sentinel://,s1/m");
+  ExpectInvalid("redis+sentinel://s1:26379,s2:0/m");
+  ExpectInvalid("redis+sentinel://s1,s 2/m");
+  EXPECT_EQ(Parse("redis+sentinel://[::1]:26380,s2/m").sentinels[0].host, "::1");
+}
+
+TEST(RedisUrlTest, ErrorsNameTheBadPart) {
+  auto message = [](const std::string& url) {
+    auto r = ParseRedisUrl(url);
+    return r.ok() ? std::string("accepted") : r.error().message();
+  };
+  EXPECT_EQ(message("redis://:pw@h:99999/0"),
+            "redis url: host \"h:99999\": bad port \"99999\" (1 to 65535)");
+  EXPECT_EQ(message("redis://h/x"), "redis url: bad db \"x\" (a number from 0)");
+  EXPECT_EQ(message("redis+sentinel://s1,s2:x/m"),
+            "redis url: sentinel \"s2:x\": bad port \"x\" (1 to 65535)");
+}
+
 }  // namespace
-}  // namespace floodgate::store
+}  // namespace floodgate::policy

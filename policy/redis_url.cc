@@ -1,10 +1,13 @@
-#include "store/redis_url.h"
+#include "policy/redis_url.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <charconv>
 #include <optional>
 #include <string_view>
 
-namespace floodgate::store {
+namespace floodgate::policy {
 namespace {
 
 // The url may hold a password: errors name the problem, never the whole string.
@@ -56,30 +59,70 @@ bool ParseInt(std::string_view s, int min, int max, int& out) {
   return true;
 }
 
-// "host:port" or "[v6]:port" or "host" (port = default_port).
-bool ParseHostPort(std::string_view s, int default_port, HostPort& out) {
+// A DNS name or IPv4 address as the resolver will take it: letters, digits, '-', '_' and
+// '.', labels of 1 to 63, at most 253 in all.
+bool ValidHostName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t label = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok || ++label > 63) return false;
+  }
+  return true;
+}
+
+// "host:port", "[v6]:port" or "host" (port = default_port). `what` names the part in
+// errors ("host", "sentinel"); the host and port are echoed, never the userinfo.
+Status ParseHostPort(std::string_view s, int default_port, std::string_view what, HostPort& out) {
   std::string_view host = s;
   std::string_view port;
+  bool bracketed = false;
   if (!s.empty() && s.front() == '[') {
     const auto close = s.find(']');
-    if (close == std::string_view::npos) return false;
+    if (close == std::string_view::npos) return Bad(fmt::format("{} \"{}\": no ']'", what, s));
     host = s.substr(1, close - 1);
+    bracketed = true;
     std::string_view rest = s.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') return false;
+      if (rest.front() != ':') {
+        return Bad(fmt::format("{} \"{}\": expected ':' after ']'", what, s));
+      }
       port = rest.substr(1);
-      if (port.empty()) return false;
+      if (port.empty()) return Bad(fmt::format("{} \"{}\": empty port", what, s));
     }
   } else if (const auto colon = s.rfind(':'); colon != std::string_view::npos) {
     host = s.substr(0, colon);
     port = s.substr(colon + 1);
-    if (port.empty()) return false;
+    if (port.empty()) return Bad(fmt::format("{} \"{}\": empty port", what, s));
   }
-  if (host.empty()) return false;
+  if (host.empty()) return Bad(fmt::format("{} \"{}\": empty host", what, s));
+  if (bracketed) {
+    in6_addr addr{};
+    if (inet_pton(AF_INET6, std::string(host).c_str(), &addr) != 1) {
+      return Bad(fmt::format("{} \"{}\": not an IPv6 address in brackets", what, s));
+    }
+  } else if (!ValidHostName(host)) {
+    return Bad(fmt::format("{} \"{}\": bad host name (IPv6 addresses go in brackets)", what, host));
+  }
   out.host = std::string(host);
   out.port = default_port;
-  return port.empty() || ParseInt(port, 1, 65535, out.port);
+  if (!port.empty() && !ParseInt(port, 1, 65535, out.port)) {
+    return Bad(fmt::format("{} \"{}\": bad port \"{}\" (1 to 65535)", what, s, port));
+  }
+  return OkStatus();
 }
+
+// The db number's upper bound is only a sanity bound: the server's `databases` setting
+// decides, and SELECT refuses a number beyond it when floodgate connects.
+constexpr int kMaxDb = 1 << 20;
+
+Error BadDb(std::string_view db) { return Bad(fmt::format("bad db \"{}\" (a number from 0)", db)); }
 
 Result<RedisUrl> ParseTcp(std::string_view rest) {
   RedisUrl u;
@@ -88,14 +131,14 @@ Result<RedisUrl> ParseTcp(std::string_view rest) {
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
     std::string_view db = rest.substr(slash + 1);
-    if (!db.empty() && !ParseInt(db, 0, 1 << 20, u.db)) return Bad("bad db number");
+    if (!db.empty() && !ParseInt(db, 0, kMaxDb, u.db)) return BadDb(db);
   }
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
     if (!ParseUserinfo(authority.substr(0, at), u)) return Bad("bad %-escape in user or password");
     authority = authority.substr(at + 1);
   }
   HostPort hp;
-  if (!ParseHostPort(authority, 6379, hp)) return Bad("bad host or port");
+  if (Status ok = ParseHostPort(authority, 6379, "host", hp); !ok.ok()) return ok.error();
   u.host = hp.host;
   u.port = hp.port;
   return u;
@@ -130,11 +173,13 @@ Result<RedisUrl> ParseUnix(std::string_view rest) {
   const auto q = rest.find('?');
   u.path = std::string(rest.substr(0, q));
   if (u.path.empty() || u.path.front() != '/') return Bad("unix socket path must be absolute");
+  // sockaddr_un holds 107 bytes of path and a NUL.
+  if (u.path.size() > 107) return Bad("unix socket path longer than 107 bytes");
   if (q == std::string_view::npos) return u;
   const Status ok = ForEachQueryParam(
       rest.substr(q + 1), [&](std::string_view name, std::string_view value) -> Status {
         if (name == "db") {
-          if (!ParseInt(value, 0, 1 << 20, u.db)) return Bad("bad db number");
+          if (!ParseInt(value, 0, kMaxDb, u.db)) return BadDb(value);
         } else if (name == "password" || name == "user") {
           return DecodeInto(name, value, name == "user" ? u.user : u.password);
         } else {
@@ -174,7 +219,7 @@ Result<RedisUrl> ParseSentinel(std::string_view rest) {
   }
   // Optional trailing /db after the master name.
   if (const auto s2 = tail.find('/'); s2 != std::string_view::npos) {
-    if (!ParseInt(tail.substr(s2 + 1), 0, 1 << 20, u.db)) return Bad("bad db number");
+    if (!ParseInt(tail.substr(s2 + 1), 0, kMaxDb, u.db)) return BadDb(tail.substr(s2 + 1));
     tail = tail.substr(0, s2);
   }
   if (tail.empty()) return Bad("sentinel url needs a master name");
@@ -183,14 +228,18 @@ Result<RedisUrl> ParseSentinel(std::string_view rest) {
     if (!ParseUserinfo(hosts.substr(0, at), u)) return Bad("bad %-escape in user or password");
     hosts = hosts.substr(at + 1);
   }
-  while (!hosts.empty()) {
+  if (hosts.empty()) return Bad("sentinel url needs at least one host");
+  // Every comma separates two addresses: "h1,,h2" and "h1," are refused, not shortened.
+  for (bool more = true; more;) {
     const auto comma = hosts.find(',');
+    more = comma != std::string_view::npos;
     HostPort hp;
-    if (!ParseHostPort(hosts.substr(0, comma), 26379, hp)) return Bad("bad sentinel address");
+    const std::string_view one = hosts.substr(0, comma);
+    if (one.empty()) return Bad("empty sentinel address in the list (a stray ',')");
+    if (Status ok = ParseHostPort(one, 26379, "sentinel", hp); !ok.ok()) return ok.error();
     u.sentinels.push_back(hp);
-    hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
+    hosts = more ? hosts.substr(comma + 1) : std::string_view();
   }
-  if (u.sentinels.empty()) return Bad("sentinel url needs at least one host");
   return u;
 }
 
@@ -220,4 +269,4 @@ Result<RedisUrl> ParseRedisUrl(const std::string& url) {
   return Bad("unknown scheme '" + std::string(scheme) + "'");
 }
 
-}  // namespace floodgate::store
+}  // namespace floodgate::policy
