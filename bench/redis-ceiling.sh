@@ -8,7 +8,7 @@
 # 2. store-bench (bench/store_bench.cc): RedisStore::Check from 16 threads and from 1.
 # 3. Memory: used_memory before and after store-bench charges --subjects fresh subjects,
 #    per subject and per (subject, window): once with a one-window 1000/1d limit (so keys
-#    outlive the measurement) and once with SPEC section 8's three-window "submission".
+#    outlive the measurement) and once with the shipped three-window "submission".
 #
 # Usage: bench/redis-ceiling.sh [--build DIR] [--port P] [--requests N] [--seconds S]
 #                               [--subjects K]

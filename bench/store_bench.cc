@@ -14,7 +14,7 @@
 //                    [--limit bench|spec]
 // --amount sets the limit (default 1000000000/1d, never reached: a key then expires about
 // 1 ms after its charge, so a memory measurement wants a real limit, e.g. --amount 1000).
-// --limit spec charges SPEC section 8's three-window "submission" limit instead.
+// --limit spec charges the shipped three-window "submission" limit instead.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -41,7 +41,7 @@ struct Options {
   std::int64_t subjects = 100000;
   std::string prefix = "fg:";
   std::int64_t amount = 1'000'000'000;  // per day; 1e9 is never reached, keys live ~1 ms
-  bool spec = false;                    // --limit spec: SPEC section 8's "submission" limit
+  bool spec = false;                    // --limit spec: the shipped "submission" limit
 };
 
 WindowSpec Window(std::int64_t amount, std::int64_t period_us) {
@@ -53,7 +53,7 @@ WindowSpec Window(std::int64_t amount, std::int64_t period_us) {
 }
 
 // What policy::MakePlan builds for `[[limit]] name = "bench", subject = "account",
-// rate = ["<amount>/1d"]`, or with `spec` for SPEC section 8's example
+// rate = ["<amount>/1d"]`, or with `spec` for the shipped example
 // `name = "submission", rate = ["30/1m", "300/1h", "2000/1d"]`.
 LimitCheck RcptCheck(const std::string& prefix, std::int64_t subject, std::int64_t amount,
                      bool spec) {

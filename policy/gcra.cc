@@ -86,10 +86,4 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
   return out;
 }
 
-Micros ExpiresAt(const std::vector<WindowState>& windows) {
-  Micros at = 0;
-  for (const WindowState& s : windows) at = std::max({at, s.tat, s.reported_until});
-  return at;
-}
-
 }  // namespace floodgate::policy

@@ -33,7 +33,4 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
                          std::vector<std::vector<WindowState>>& states,
                          const std::vector<SubjectState>& subjects, Micros now);
 
-// The time after which `windows` hold no information (every TAT and report time passed).
-Micros ExpiresAt(const std::vector<WindowState>& windows);
-
 }  // namespace floodgate::policy

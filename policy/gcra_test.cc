@@ -233,10 +233,5 @@ TEST_F(GcraTest, AdvisoryLimitsNeverLock) {
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(Run({c}).limits[0].newly_locked);
 }
 
-TEST(GcraExpiryTest, ExpiresWhenEveryTimeIsPast) {
-  EXPECT_EQ(ExpiresAt({{5, 0}, {3, 9}}), 9);
-  EXPECT_EQ(ExpiresAt({}), 0);
-}
-
 }  // namespace
 }  // namespace floodgate::policy
