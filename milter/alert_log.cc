@@ -45,6 +45,10 @@ void SyslogAlertSink::Info(const std::string& message) {
   syslog(LOG_INFO, "%s", OneLine(message).c_str());
 }
 
+void SyslogAlertSink::Warning(const std::string& message) {
+  syslog(LOG_WARNING, "%s", OneLine(message).c_str());
+}
+
 void SyslogAlertSink::Error(const std::string& message) {
   syslog(LOG_ERR, "%s", OneLine(message).c_str());
 }

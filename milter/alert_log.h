@@ -30,6 +30,8 @@ class SyslogAlertSink final : public AlertSink {
   void Emit(const policy::Alert& alert) override;
   void Info(const std::string& message) override;
   void Error(const std::string& message) override;
+  // A condition that does not stop floodgate but may defeat it (LOG_WARNING).
+  void Warning(const std::string& message);
 };
 
 // Keeps every line in memory (tests).

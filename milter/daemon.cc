@@ -186,7 +186,10 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
 
-  Result<std::unique_ptr<CounterStore>> primary = store::OpenStore(config->store, clock);
+  // Warnings about the store's server (a Redis that may evict floodgate's keys) come from
+  // its connection thread; `alerts` outlives the store.
+  Result<std::unique_ptr<CounterStore>> primary = store::OpenStore(
+      config->store, clock, [&alerts](const std::string& line) { alerts.Warning(line); });
   if (!primary.ok()) {
     alerts.Error("cannot open store: " + primary.error().message());
     return 1;

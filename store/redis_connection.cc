@@ -12,6 +12,8 @@
 #include <string_view>
 #include <thread>
 
+#include "store/maxmemory_policy.h"
+#include "store/redis_multiplexer.h"
 #include "store/sentinel_client.h"
 #include "store/sentinel_resolver.h"
 
@@ -22,15 +24,13 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using Endpoint = asio::generic::stream_protocol::endpoint;
 using SteadyClock = std::chrono::steady_clock;
+using Command = RedisMultiplexer::Command;
+using Completion = RedisMultiplexer::Completion;
 
-struct Request {
-  std::string wire;
-  Deadline deadline;
-  RedisConnection::Callback done;   // runs once, on the io thread, with the outcome (none
-                                    // for handshake commands)
-  const char* handshake = nullptr;  // "AUTH"/"SELECT"/"ROLE": an error fails the connection
-};
-using RequestPtr = std::unique_ptr<Request>;
+void RunAll(std::vector<Completion>& done) {
+  for (Completion& c : done) c.Run();
+  done.clear();
+}
 
 }  // namespace
 
@@ -40,29 +40,34 @@ bool ReconnectGate::TryAttempt(Deadline now) {
   return true;
 }
 
-// Everything below runs on the io thread, except Submit(), Execute() and the
-// constructor/destructor. Every asynchronous handler carries the connection generation it
-// was started for and ignores itself once Fail() has moved on to a new generation.
+// The I/O shell around RedisMultiplexer, which decides what is written, what each reply
+// answers and what a lost connection fails. Everything below runs on the io thread,
+// except Submit(), Execute() and the constructor/destructor. Every asynchronous handler
+// carries the connection generation it was started for and ignores itself once Fail()
+// has moved on to a new generation.
 //
-// The write side (state_, fd_, gen_, inflight_, next_buf_, writing_) is shared with the
-// callers' threads under mu_: when the connection is up, Submit() enqueues on the
-// caller's thread and, if no write is in flight, sends at once with a non-blocking
-// send(2). That saves waking the io thread for every command; the io thread still reads
-// every reply, completes every callback, and does everything else (connecting, failing,
-// the rest of a partial write). Callbacks never run under mu_: they may Submit() again.
+// The multiplexer and the write side (state_, fd_, gen_, writing_) are shared with the
+// callers' threads under mu_: when the connection is up and idle, Submit() writes its
+// command at once from the caller's thread with a non-blocking send(2), which saves
+// waking the io thread for it; commands that arrive behind others are written together
+// by the io thread, woken once for all of them. The io thread reads and parses every
+// reply (outside mu_: only it touches the parser), matches them under mu_, completes
+// every callback, and does everything else (connecting, failing, the rest of a partial
+// write). Callbacks never run under mu_: they may Submit() again.
 class RedisConnection::Impl {
  public:
   Impl(RedisUrl url, Options options)
       : url_(std::move(url)),
-        options_(options),
+        options_(std::move(options)),
         work_(asio::make_work_guard(io_)),
         socket_(io_),
         resolver_(io_),
         connect_timer_(io_),
-        gate_(options.reconnect_backoff),
+        gate_(options_.reconnect_backoff),
         sentinel_(io_),
         discovery_(url_.sentinels, url_.master_name),
-        target_{url_.host, url_.port} {
+        target_{url_.host, url_.port},
+        mux_(url_.kind == RedisUrl::Kind::kSentinel) {
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -72,33 +77,46 @@ class RedisConnection::Impl {
     thread_.join();
   }
 
+  void Connect() {
+    asio::post(io_, [this] {
+      if (state_ == State::kDisconnected && gate_.TryAttempt(SteadyClock::now())) StartConnect();
+    });
+  }
+
   void Submit(std::string wire, Deadline deadline, Callback done) {
-    auto req = std::make_unique<Request>();
-    req->wire = std::move(wire);
-    req->deadline = deadline;
-    req->done = std::move(done);
+    std::vector<Completion> expired;  // stays empty when the command was alone
+    bool fast = false;
     {
       // The common case, on the caller's thread: connected, healthy, in time.
       const auto now = SteadyClock::now();  // read before the lock: less time holding it
       std::lock_guard lock(mu_);
-      if (state_ == State::kConnected && now < req->deadline && !StalledLocked(now)) {
-        EnqueueLocked(std::move(req));
-        // Alone: send it now. Behind others: the io thread sends everything that queued
-        // up in one write, woken once for all of them (auto-pipelining).
-        if (inflight_.size() == 1) {
-          FlushLocked();
+      if (state_ == State::kConnected && now < deadline &&
+          !mux_.Stalled(now, options_.stall_timeout)) {
+        const bool idle = mux_.in_flight() == 0 && mux_.waiting() == 0;
+        mux_.Add({std::move(wire), deadline, std::move(done)});
+        // Alone: send it now (nothing waits that could have expired). Behind others: the
+        // io thread sends everything that queued up in one write, woken once for all.
+        if (idle) {
+          FlushLocked(now, expired);
         } else if (!flush_posted_) {
           flush_posted_ = true;
           asio::post(io_, [this] {
-            std::lock_guard lock(mu_);
-            flush_posted_ = false;
-            FlushLocked();
+            std::vector<Completion> expired;
+            {
+              std::lock_guard lock(mu_);
+              flush_posted_ = false;
+              FlushLocked(SteadyClock::now(), expired);
+            }
+            RunAll(expired);
           });
         }
-        return;
+        fast = true;
       }
     }
-    asio::post(io_, [this, r = std::move(req)]() mutable { OnSubmit(std::move(r)); });
+    if (fast) return RunAll(expired);
+    asio::post(io_, [this, c = Command{std::move(wire), deadline, std::move(done)}]() mutable {
+      OnSubmit(std::move(c));
+    });
   }
 
   // Submit() and wait. The promise is shared with the callback: a caller that gave up at
@@ -117,33 +135,42 @@ class RedisConnection::Impl {
  private:
   enum class State { kDisconnected, kConnecting, kConnected };
 
-  static void Complete(Request& r, Result<RedisReply> result) {
-    if (r.done) r.done(std::move(result));
-  }
-
-  void OnSubmit(RequestPtr r) {
+  void OnSubmit(Command c) {
     const auto now = SteadyClock::now();
-    if (now >= r->deadline) {  // the caller has given up: do not send it at all
-      Complete(*r, Error(ErrorKind::kTimeout, "redis: deadline passed before sending"));
+    if (now >= c.deadline) {  // the caller has given up: do not send it at all
+      Completion{std::move(c.done),
+                 Error(ErrorKind::kTimeout, "redis: deadline passed before sending")}
+          .Run();
       return;
     }
     if (state_ == State::kConnected && Stalled(now)) Fail("no reply: server hung");
     switch (state_) {
       case State::kConnected: {
-        std::lock_guard lock(mu_);
-        EnqueueLocked(std::move(r));
-        FlushLocked();
+        std::vector<Completion> expired;
+        {
+          std::lock_guard lock(mu_);
+          mux_.Add(std::move(c));
+          FlushLocked(now, expired);
+        }
+        RunAll(expired);
         return;
       }
-      case State::kConnecting:
-        queued_.push_back(std::move(r));
+      case State::kConnecting: {
+        std::lock_guard lock(mu_);
+        mux_.Add(std::move(c));
         return;
+      }
       case State::kDisconnected:
         if (!gate_.TryAttempt(now)) {
-          Complete(*r, Error(ErrorKind::kUnavailable, "redis: not connected: " + last_error_));
+          Completion{std::move(c.done),
+                     Error(ErrorKind::kUnavailable, "redis: not connected: " + last_error_)}
+              .Run();
           return;
         }
-        queued_.push_back(std::move(r));
+        {
+          std::lock_guard lock(mu_);
+          mux_.Add(std::move(c));
+        }
         StartConnect();
         return;
     }
@@ -151,12 +178,7 @@ class RedisConnection::Impl {
 
   bool Stalled(Deadline now) {
     std::lock_guard lock(mu_);
-    return StalledLocked(now);
-  }
-
-  bool StalledLocked(Deadline now) const {
-    if (inflight_.empty()) return false;
-    return now - inflight_.front()->deadline > options_.stall_timeout;
+    return mux_.Stalled(now, options_.stall_timeout);
   }
 
   bool sentinel() const { return url_.kind == RedisUrl::Kind::kSentinel; }
@@ -258,65 +280,66 @@ class RedisConnection::Impl {
     connect_timer_.cancel();
     error_code ec;
     if (url_.kind != RedisUrl::Kind::kUnix) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    std::vector<RequestPtr> late;
-    std::unique_lock lock(mu_);
-    state_ = State::kConnected;
-    fd_ = socket_.native_handle();
-    // The handshake goes first in the pipeline; whatever waited for the connection follows.
-    if (!url_.password.empty()) {
-      Handshake(url_.user.empty() ? std::vector<std::string>{"AUTH", url_.password}
-                                  : std::vector<std::string>{"AUTH", url_.user, url_.password},
-                "AUTH");
+    std::vector<Command> handshake = Handshake();
+    std::vector<Completion> expired;
+    {
+      std::lock_guard lock(mu_);
+      state_ = State::kConnected;
+      fd_ = socket_.native_handle();
+      // The handshake goes first in the pipeline; whatever waited for the connection follows.
+      mux_.Connected(Where(), std::move(handshake));
+      FlushLocked(SteadyClock::now(), expired);
     }
-    if (url_.db != 0) Handshake({"SELECT", std::to_string(url_.db)}, "SELECT");
-    // A sentinel may name a master that has since been demoted: make sure. Commands
-    // pipelined behind ROLE fail with the connection if it is not a master.
-    if (sentinel()) Handshake({"ROLE"}, "ROLE");
-    const auto now = SteadyClock::now();
-    while (!queued_.empty()) {
-      RequestPtr r = std::move(queued_.front());
-      queued_.pop_front();
-      if (now >= r->deadline) {
-        late.push_back(std::move(r));
-      } else {
-        EnqueueLocked(std::move(r));
-      }
-    }
-    FlushLocked();
-    lock.unlock();
-    for (RequestPtr& r : late) {
-      Complete(*r, Error(ErrorKind::kTimeout, "redis: deadline passed while connecting"));
-    }
+    RunAll(expired);
     StartRead(gen);
   }
 
-  void Handshake(const std::vector<std::string>& argv, const char* what) {
-    auto r = std::make_unique<Request>();
-    r->wire = EncodeCommand(argv);
-    r->deadline = SteadyClock::now() + options_.connect_timeout;
-    r->handshake = what;
-    EnqueueLocked(std::move(r));  // called with mu_ held, by OnConnected
+  // AUTH (when the URL has a password) and SELECT; for a sentinel URL, ROLE (a sentinel
+  // may name a master that has since been demoted: commands pipelined behind it fail with
+  // the connection if it is not a master); with a warning sink, maxmemory-policy.
+  std::vector<Command> Handshake() {
+    std::vector<Command> out;
+    const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
+    if (!url_.password.empty()) {
+      out.push_back(
+          {EncodeCommand(url_.user.empty()
+                             ? std::vector<std::string>{"AUTH", url_.password}
+                             : std::vector<std::string>{"AUTH", url_.user, url_.password}),
+           deadline, nullptr, RedisMultiplexer::Check::kHandshake, "AUTH"});
+    }
+    if (url_.db != 0) {
+      out.push_back({EncodeCommand({"SELECT", std::to_string(url_.db)}), deadline, nullptr,
+                     RedisMultiplexer::Check::kHandshake, "SELECT"});
+    }
+    if (sentinel()) {
+      out.push_back(
+          {EncodeCommand({"ROLE"}), deadline, nullptr, RedisMultiplexer::Check::kRole, "ROLE"});
+    }
+    if (options_.warn) {
+      // Its reply arrives on the io thread; a lost connection (an Error) is ignored.
+      out.push_back({EncodeCommand(MaxmemoryPolicyWatch::Query()), deadline,
+                     [this](Result<RedisReply> reply) {
+                       if (!reply.ok()) return;
+                       if (auto line = policy_.Observe(Where(), reply)) options_.warn(*line);
+                     }});
+    }
+    return out;
   }
 
-  void EnqueueLocked(RequestPtr r) {
-    next_buf_ += r->wire;
-    r->wire.clear();
-    inflight_.push_back(std::move(r));
-  }
-
-  // Writes everything enqueued since the last write began (auto-pipelining), from
-  // whichever thread holds mu_: a non-blocking send(2) first, which usually takes it all;
-  // what the socket does not take goes to the io thread as an async_write, and later
-  // commands queue behind it until it is done.
-  void FlushLocked() {
-    if (writing_ || next_buf_.empty() || fd_ < 0) return;
-    const ssize_t n = ::send(fd_, next_buf_.data(), next_buf_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n == static_cast<ssize_t>(next_buf_.size())) {
-      next_buf_.clear();
+  // Writes what the multiplexer has to write, from whichever thread holds mu_: a
+  // non-blocking send(2) first, which usually takes it all; what the socket does not take
+  // goes to the io thread as an async_write, and later commands wait behind it.
+  void FlushLocked(Deadline now, std::vector<Completion>& expired) {
+    if (writing_ || fd_ < 0) return;
+    const std::string_view out = mux_.PrepareWrite(now, expired);
+    if (out.empty()) return;
+    const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(out.size())) {
+      mux_.CommitWrite(out.size());
       return;
     }
     const int err = errno;
-    if (n > 0) next_buf_.erase(0, static_cast<std::size_t>(n));
+    if (n > 0) mux_.CommitWrite(static_cast<std::size_t>(n));
     writing_ = true;  // nobody else writes until the io thread has sent the rest
     const std::uint64_t gen = gen_;
     if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
@@ -334,18 +357,22 @@ class RedisConnection::Impl {
     {
       std::lock_guard lock(mu_);
       if (gen != gen_) return;
-      buf = std::make_shared<std::string>(std::move(next_buf_));
-      next_buf_.clear();
+      buf = std::make_shared<std::string>(mux_.Unwritten());
     }
     asio::async_write(socket_, asio::buffer(*buf), [this, gen, buf](error_code ec, std::size_t) {
-      std::unique_lock lock(mu_);
-      if (gen != gen_) return;
-      writing_ = false;
-      if (ec) {
-        lock.unlock();
-        return Fail("write: " + ec.message());
+      std::vector<Completion> expired;
+      {
+        std::unique_lock lock(mu_);
+        if (gen != gen_) return;
+        writing_ = false;
+        if (ec) {
+          lock.unlock();
+          return Fail("write: " + ec.message());
+        }
+        mux_.CommitWrite(buf->size());
+        FlushLocked(SteadyClock::now(), expired);
       }
-      FlushLocked();
+      RunAll(expired);
     });
   }
 
@@ -354,58 +381,43 @@ class RedisConnection::Impl {
       if (gen != gen_) return;
       if (ec == asio::error::eof) return Fail("connection closed by the server");
       if (ec) return Fail("read: " + ec.message());
-      if (Status fed = reader_.Feed(read_buf_.data(), n); !fed.ok()) {
+      // Parsed outside mu_ (only this thread touches the parser), matched under it once
+      // for every reply this read brought.
+      if (Status fed = mux_.Feed(read_buf_.data(), n); !fed.ok()) {
         return Fail(fed.error().message());
       }
+      std::optional<std::string> fail;
       for (;;) {
-        Result<std::optional<RedisReply>> reply = reader_.Next();
-        if (!reply.ok()) return Fail(reply.error().message());
+        Result<std::optional<RedisReply>> reply = mux_.NextReply();
+        if (!reply.ok()) {
+          fail = reply.error().message();
+          break;
+        }
         if (!reply->has_value()) break;
-        if (!OnReply(std::move(**reply))) return;
+        replies_.push_back(std::move(**reply));
       }
+      {
+        std::lock_guard lock(mu_);
+        for (RedisReply& reply : replies_) {
+          RedisMultiplexer::ReplyOutcome outcome = mux_.OnReply(std::move(reply));
+          if (outcome.completion) done_.push_back(std::move(*outcome.completion));
+          if (outcome.fail) {
+            fail = std::move(outcome.fail);
+            break;
+          }
+        }
+      }
+      replies_.clear();
+      RunAll(done_);
+      if (gen != gen_) return;
+      if (fail) return Fail(*fail);
       StartRead(gen);
     });
   }
 
-  // Completes the oldest request in flight; false when the connection was failed.
-  bool OnReply(RedisReply reply) {
-    RequestPtr r;
-    {
-      std::lock_guard lock(mu_);
-      if (!inflight_.empty()) {
-        r = std::move(inflight_.front());
-        inflight_.pop_front();
-      }
-    }
-    if (!r) {
-      Fail("reply without a request");
-      return false;
-    }
-    if (r->handshake != nullptr && reply.is_error()) {
-      Fail(std::string(r->handshake) + " failed: " + reply.str);
-      return false;
-    }
-    if (r->handshake != nullptr && std::string_view(r->handshake) == "ROLE" &&
-        !IsMasterRole(reply)) {
-      Fail(Where() + " is not a master");
-      return false;
-    }
-    // A master demoted by a failover refuses writes (READONLY), and so does an old master
-    // that lost its replicas to the new one under min-replicas-to-write (NOREPLICAS): find
-    // the master again.
-    const bool demoted = sentinel() && reply.is_error() &&
-                         (reply.str.starts_with("READONLY") || reply.str.starts_with("NOREPLICAS"));
-    Complete(*r, std::move(reply));
-    if (demoted) {
-      Fail(Where() + " is no longer the master");
-      return false;
-    }
-    return true;
-  }
-
   // Drops the connection and fails everything pending; the next command reconnects.
   void Fail(const std::string& why) {
-    std::deque<RequestPtr> failed;
+    std::vector<Completion> failed;
     {
       // After this no caller sends on the old socket, so closing it below is safe.
       std::lock_guard lock(mu_);
@@ -413,8 +425,7 @@ class RedisConnection::Impl {
       state_ = State::kDisconnected;
       fd_ = -1;
       writing_ = false;
-      next_buf_.clear();
-      failed.swap(inflight_);
+      failed = mux_.LoseConnection(why);
     }
     last_error_ = why;
     error_code ec;
@@ -422,10 +433,7 @@ class RedisConnection::Impl {
     resolver_.cancel();
     connect_timer_.cancel();
     sentinel_.Cancel();
-    reader_.Reset();
-    for (auto& r : queued_) failed.push_back(std::move(r));
-    queued_.clear();
-    for (RequestPtr& r : failed) Complete(*r, Error(ErrorKind::kUnavailable, "redis: " + why));
+    RunAll(failed);
   }
 
   const RedisUrl url_;
@@ -439,26 +447,26 @@ class RedisConnection::Impl {
   SentinelClient sentinel_;
   SentinelResolver discovery_;  // sentinel URLs only
   HostPort target_;             // TCP: from the URL, or the master the sentinels named
-  ReplyReader reader_;
+  MaxmemoryPolicyWatch policy_;
   std::string last_error_ = "never connected";
   std::vector<Endpoint> endpoints_;
-  std::deque<RequestPtr> queued_;  // waiting for the connection
+  std::vector<RedisReply> replies_;  // of one read, before matching (io thread)
+  std::vector<Completion> done_;     // of one read, to run (io thread)
   // Shared with the callers' threads: written under mu_ (the io thread may read state_
   // and gen_ without it, since only the io thread writes them).
   std::mutex mu_;
   State state_ = State::kDisconnected;
   std::uint64_t gen_ = 0;
-  int fd_ = -1;                      // the connected socket, for callers' send(2)
-  std::deque<RequestPtr> inflight_;  // enqueued or written, awaiting replies in FIFO order
-  std::string next_buf_;             // encoded commands not yet sent
-  bool writing_ = false;             // the io thread is sending (part of) next_buf_
-  bool flush_posted_ = false;        // a FlushLocked() is queued for the io thread
+  int fd_ = -1;  // the connected socket, for callers' send(2)
+  RedisMultiplexer mux_;
+  bool writing_ = false;       // the io thread is sending the rest of a write
+  bool flush_posted_ = false;  // a FlushLocked() is queued for the io thread
   std::array<char, 16384> read_buf_{};
   std::thread thread_;
 };
 
 RedisConnection::RedisConnection(RedisUrl url, Options options)
-    : impl_(std::make_unique<Impl>(std::move(url), options)) {}
+    : impl_(std::make_unique<Impl>(std::move(url), std::move(options))) {}
 
 RedisConnection::~RedisConnection() = default;
 
@@ -474,5 +482,7 @@ Result<RedisReply> RedisConnection::ExecuteEncoded(std::string wire, Deadline de
 void RedisConnection::Submit(std::string wire, Deadline deadline, Callback done) {
   impl_->Submit(std::move(wire), deadline, std::move(done));
 }
+
+void RedisConnection::Connect() { impl_->Connect(); }
 
 }  // namespace floodgate::store

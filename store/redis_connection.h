@@ -5,12 +5,15 @@
 // else is in flight is written at once from the caller's thread (no wake-up of the io
 // thread); commands that arrive behind others queue up and go out together in one write
 // by the io thread, which is woken once for all of them (auto-pipelining). The io thread
-// reads every reply, matches them to commands in FIFO order and completes them.
-// hiredis is used only to parse RESP.
+// reads every reply and completes the commands. What is written, which reply answers
+// which command and what a lost connection fails is decided by RedisMultiplexer, which
+// owns no socket; this class moves the bytes, connects and reconnects. hiredis is used
+// only to parse RESP.
 //
 // It connects lazily, on the first command, and after a failure reconnects on the next
 // command at most once per backoff period; while it may not reconnect, commands fail at
-// once. On connect it sends AUTH (when the URL has a password) and SELECT. A lost
+// once. On connect it sends AUTH (when the URL has a password) and SELECT, and with
+// Options::warn reads maxmemory-policy (MaxmemoryPolicyWatch). A lost
 // connection fails every pending command with kUnavailable; a caller whose deadline passes
 // gets kTimeout and its late reply is dropped (the pending entry owns its promise). A
 // server that stops answering without closing is dropped after Options::stall_timeout.
@@ -68,6 +71,10 @@ class RedisConnection {
     std::chrono::milliseconds stall_timeout{2000};
     // Sentinel URLs: how long one sentinel may take to name the master.
     std::chrono::milliseconds sentinel_timeout{250};
+    // Where operational warnings go (runs on the io thread, must not block). When set,
+    // every connect also reads maxmemory-policy and says here, once per change, when it
+    // may evict floodgate's keys or cannot be read (MaxmemoryPolicyWatch).
+    std::function<void(const std::string&)> warn;
   };
 
   // Starts the io thread; does not connect yet.
@@ -89,6 +96,9 @@ class RedisConnection {
   // callbacks run (with an error) before the destructor returns.
   using Callback = std::function<void(Result<RedisReply>)>;
   void Submit(std::string wire, Deadline deadline, Callback done);
+  // Starts connecting now rather than on the first command (when not connected and the
+  // backoff allows); returns at once.
+  void Connect();
 
  private:
   class Impl;

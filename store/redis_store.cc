@@ -138,20 +138,36 @@ Status ToStatus(const Result<RedisReply>& reply) {
 }  // namespace
 
 Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int timeout_ms,
-                                                     const std::string& key_prefix) {
+                                                     const std::string& key_prefix, Warn warn) {
   if (timeout_ms <= 0) return Error(ErrorKind::kInvalid, "redis: timeout_ms must be positive");
   auto parsed = ParseRedisUrl(url);
   if (!parsed.ok()) return parsed.error();
-  return std::unique_ptr<RedisStore>(new RedisStore(
-      std::move(parsed).value(), std::chrono::milliseconds(timeout_ms), key_prefix + "locks"));
+  const bool connect_now = static_cast<bool>(warn);
+  std::unique_ptr<RedisStore> store(new RedisStore(std::move(parsed).value(),
+                                                   std::chrono::milliseconds(timeout_ms),
+                                                   key_prefix + "locks", std::move(warn)));
+  // With someone to warn, the maxmemory-policy check happens at start, not at the first mail.
+  if (connect_now) store->conn_.Connect();
+  return store;
 }
 
-RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout, std::string lock_index_key)
+namespace {
+
+RedisConnection::Options ConnectionOptions(RedisStore::Warn warn) {
+  RedisConnection::Options options;
+  options.warn = std::move(warn);
+  return options;
+}
+
+}  // namespace
+
+RedisStore::RedisStore(RedisUrl url, std::chrono::milliseconds timeout, std::string lock_index_key,
+                       Warn warn)
     : timeout_(timeout),
       lock_index_key_(std::move(lock_index_key)),
       check_{kCheckLua, ScriptSha1(kCheckLua)},
       append_{kAppendLua, ScriptSha1(kAppendLua)},
-      conn_(std::move(url)) {}
+      conn_(std::move(url), ConnectionOptions(std::move(warn))) {}
 
 Result<RedisReply> RedisStore::RunScript(const LuaScript& script, const std::string& command,
                                          Deadline deadline) {

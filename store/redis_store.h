@@ -34,6 +34,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,9 +49,14 @@ class RedisStore final : public CounterStore {
  public:
   // Parses `url` (see redis_url.h); does not connect yet. With a redis+sentinel:// URL
   // the master is discovered through the sentinels and followed across failovers (see
-  // redis_connection.h). `key_prefix` (store.key_prefix) names the lock index.
+  // redis_connection.h). `key_prefix` (store.key_prefix) names the lock index. With
+  // `warn` (the daemon's log; it runs on the connection's io thread) it connects at once
+  // and says there when Redis' maxmemory-policy may evict floodgate's keys, at start and
+  // whenever a reconnect finds it changed (see maxmemory_policy.h).
+  using Warn = std::function<void(const std::string&)>;
   static Result<std::unique_ptr<RedisStore>> Open(const std::string& url, int timeout_ms,
-                                                  const std::string& key_prefix = "fg:");
+                                                  const std::string& key_prefix = "fg:",
+                                                  Warn warn = {});
 
   // Lock key members of the index verified per CountActiveLocks() (the soonest to
   // expire); members beyond are counted as the index says.
@@ -92,7 +98,8 @@ class RedisStore final : public CounterStore {
     std::string sha;
   };
 
-  RedisStore(RedisUrl url, std::chrono::milliseconds timeout, std::string lock_index_key);
+  RedisStore(RedisUrl url, std::chrono::milliseconds timeout, std::string lock_index_key,
+             Warn warn);
   // Runs `command` (an encoded EVALSHA of script.sha); on NOSCRIPT loads the script and
   // retries once.
   Result<RedisReply> RunScript(const LuaScript& script, const std::string& command,

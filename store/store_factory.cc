@@ -6,12 +6,14 @@
 namespace floodgate::store {
 
 Result<std::unique_ptr<CounterStore>> OpenStore(const policy::StoreConfig& config,
-                                                const Clock& clock) {
+                                                const Clock& clock,
+                                                std::function<void(const std::string&)> warn) {
   switch (config.backend) {
     case policy::Backend::kMemory:
       return std::unique_ptr<CounterStore>(std::make_unique<MemoryStore>(clock));
     case policy::Backend::kRedis: {
-      auto redis = RedisStore::Open(config.url, config.timeout_ms, config.key_prefix);
+      auto redis =
+          RedisStore::Open(config.url, config.timeout_ms, config.key_prefix, std::move(warn));
       if (!redis.ok()) return redis.error();
       return std::unique_ptr<CounterStore>(std::move(redis).value());
     }

@@ -2,7 +2,9 @@
 // Thread-safety: call once at start-up (or reload); the stores it returns are thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "floodgate/clock.h"
 #include "floodgate/counter_store.h"
@@ -11,8 +13,10 @@
 namespace floodgate::store {
 
 // A Redis store does not need Redis to be up to be opened: it connects lazily, so
-// floodgate starts (and falls back per on_error) while Redis is still down.
+// floodgate starts (and falls back per on_error) while Redis is still down. `warn`
+// receives the Redis store's warnings about its server (see RedisStore::Open).
 Result<std::unique_ptr<CounterStore>> OpenStore(const policy::StoreConfig& config,
-                                                const Clock& clock);
+                                                const Clock& clock,
+                                                std::function<void(const std::string&)> warn = {});
 
 }  // namespace floodgate::store
