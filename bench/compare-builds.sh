@@ -6,7 +6,10 @@
 # shipped limits, or --limits single for the one-window limit) from each build, then --rounds times, interleaved: 16-session
 # and 1-session floodgate-bench runs against null-milter, OLD and NEW, and store-bench
 # (RedisStore::Check, 16 threads and 1) of OLD and NEW. Prints one line per run and the
-# medians, with NEW / OLD.
+# medians, with NEW / OLD, and the context switches of each milter process per message
+# in the 16-session runs (all its threads, counted by `perf stat -e context-switches`;
+# other jobs on the machine do not count, unlike the machine-wide cs/msg of run.sh; 0
+# without perf).
 #
 # Usage: bench/compare-builds.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds K] [--messages M]
 #                                [--seconds S] [--limits shipped|single]
@@ -37,6 +40,7 @@ done
 redis_port="${REDIS_PORT:-18380}"
 declare -A port=([old]="${OLD_PORT:-18901}" [new]="${NEW_PORT:-18902}" [null]="${NULL_PORT:-18903}")
 declare -A build=([old]="$old" [new]="$new")
+declare -A milter_pid=()
 for b in "$old" "$new"; do
   for bin in milter/floodgate tools/store-bench; do
     [[ -x "$b/$bin" ]] || { echo "compare-builds.sh: $b/$bin not built" >&2; exit 2; }
@@ -76,12 +80,29 @@ EOF
   bench_limits_toml "$limits" >>"$work/$v.toml"
   "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
   pids+=($!)
+  milter_pid[$v]=$!
   wait_for_port "${port[$v]}" "floodgate ($v)" "${pids[-1]}"
 done
 "$new/tools/null-milter" -p "inet:${port[null]}@127.0.0.1" >/dev/null 2>&1 &
 pids+=($!)
+milter_pid[null]=$!
 wait_for_port "${port[null]}" null-milter "${pids[-1]}"
 
+# Runs "$@" while perf counts the context switches of process $1's threads (and of the
+# threads they start); prints the count.
+switches_during() {
+  local pid="$1" perf_pid n
+  shift
+  if ! command -v perf >/dev/null; then "$@" >/dev/null; echo 0; return; fi
+  perf stat -e context-switches -x, -o "$work/cs" -p "$pid" 2>/dev/null &
+  perf_pid=$!
+  "$@" >"$work/cs.out"
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+  n="$(awk -F, '$3 == "context-switches" {print $1}' "$work/cs")"
+  [[ "$n" =~ ^[0-9]+$ ]] || n=0
+  echo "$n"
+}
 rate() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(round(d.get("rcpt_decisions_per_s", d.get("checks_per_s", 0))))'; }
 milter() {  # target, sessions, messages
   "$new/tools/floodgate-bench" --socket "inet:${port[$1]}@127.0.0.1" --sessions "$2" \
@@ -96,7 +117,10 @@ read -r load _ </proc/loadavg
 echo "load average before the runs: $load on $(nproc) cores"
 for r in $(seq 1 "$rounds"); do
   for v in null old new; do
-    line="$v $(milter "$v" 16 "$messages") $(milter "$v" 1 $((messages < 2000 ? messages : 2000)))"
+    cs="$(switches_during "${milter_pid[$v]}" milter "$v" 16 "$messages")"
+    line="$v $(cat "$work/cs.out")"
+    line+=" $(milter "$v" 1 $((messages < 2000 ? messages : 2000)))"
+    line+=" $((cs * 100 / messages))"
     [[ "$v" == null ]] || line+=" $(store "$v" 16) $(store "$v" 1)"
     echo "$line" | tee -a "$work/runs"
     echo "round $r: $line" >&2
@@ -109,14 +133,18 @@ runs = {}
 for line in open(sys.argv[1]):
     name, *nums = line.split()
     runs.setdefault(name, []).append([int(n) for n in nums])
-cols = ["milter 16 sessions rcpt/s", "milter 1 session rcpt/s", "store-bench 16 threads checks/s",
+cols = ["milter 16 sessions rcpt/s", "milter 1 session rcpt/s",
+        "milter process cs/msg, 16 sessions", "store-bench 16 threads checks/s",
         "store-bench 1 thread checks/s"]
+scale = [1, 1, 100, 1, 1]
 med = {n: [statistics.median(r[i] for r in rs) for i in range(len(rs[0]))] for n, rs in runs.items()}
 print(f"medians of {len(runs['old'])} rounds")
-print(f"{'':32} {'null-milter':>12} {'OLD':>10} {'NEW':>10} {'NEW/OLD':>8} {'NEW/null':>9}")
+print(f"{'':36} {'null-milter':>12} {'OLD':>10} {'NEW':>10} {'NEW/OLD':>8} {'NEW/null':>9}")
 for i, c in enumerate(cols):
-    null = f"{med['null'][i]:.0f}" if i < len(med["null"]) else ""
-    ratio_null = f"{med['new'][i] / med['null'][i]:.2f}" if i < len(med["null"]) else ""
-    print(f"{c:32} {null:>12} {med['old'][i]:>10.0f} {med['new'][i]:>10.0f} "
-          f"{med['new'][i] / med['old'][i]:>8.2f} {ratio_null:>9}")
+    fmt = (lambda v: f"{v / scale[i]:.2f}") if scale[i] != 1 else (lambda v: f"{v:.0f}")
+    null = fmt(med['null'][i]) if i < len(med["null"]) else ""
+    ratio_null = f"{med['new'][i] / med['null'][i]:.2f}" if i < len(med["null"]) and med['null'][i] else ""
+    ratio_old = f"{med['new'][i] / med['old'][i]:.2f}" if med['old'][i] else ""
+    print(f"{c:36} {null:>12} {fmt(med['old'][i]):>10} {fmt(med['new'][i]):>10} "
+          f"{ratio_old:>8} {ratio_null:>9}")
 EOF

@@ -1,6 +1,8 @@
 #include "store/redis_connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio.hpp>
@@ -46,14 +48,15 @@ bool ReconnectGate::TryAttempt(Deadline now) {
 // carries the connection generation it was started for and ignores itself once Fail()
 // has moved on to a new generation.
 //
-// The multiplexer and the write side (state_, fd_, gen_, writing_) are shared with the
-// callers' threads under mu_: when the connection is up and idle, Submit() writes its
-// command at once from the caller's thread with a non-blocking send(2), which saves
-// waking the io thread for it; commands that arrive behind others are written together
-// by the io thread, woken once for all of them. The io thread reads and parses every
-// reply (outside mu_: only it touches the parser), matches them under mu_, completes
-// every callback, and does everything else (connecting, failing, the rest of a partial
-// write). Callbacks never run under mu_: they may Submit() again.
+// The multiplexer and the write side (state_, fd_, gen_, writing_, reader_) are shared
+// with the callers' threads under mu_: when the connection is up and idle, a command is
+// written at once from the caller's thread with a non-blocking send(2), which saves
+// waking the io thread for it, and Execute() reads the reply too (ExecuteDirect());
+// commands that arrive behind others are written together by the io thread, woken once
+// for all of them. Whoever reads (reader_) parses outside mu_ (nobody else touches the
+// parser or the read buffer meanwhile) and matches under it. The io thread does
+// everything else (connecting, failing, the rest of a partial write). Callbacks never
+// run under mu_: they may Submit() again.
 class RedisConnection::Impl {
  public:
   Impl(RedisUrl url, Options options)
@@ -96,6 +99,7 @@ class RedisConnection::Impl {
         mux_.Add({std::move(wire), deadline, std::move(done)});
         // Alone: send it now (nothing waits that could have expired). Behind others: the
         // io thread sends everything that queued up in one write, woken once for all.
+        EnsureReaderLocked();
         if (idle) {
           FlushLocked(now, expired);
         } else if (!flush_posted_) {
@@ -119,13 +123,15 @@ class RedisConnection::Impl {
     });
   }
 
+  // Sends and reads the reply itself when the connection is idle (ExecuteDirect()), else
   // Submit() and wait. The promise is shared with the callback: a caller that gave up at
-  // its deadline must not leave the io thread completing a destroyed promise.
+  // its deadline must not leave another thread completing a destroyed promise.
   Result<RedisReply> Execute(std::string wire, Deadline deadline) {
     auto promise = std::make_shared<std::promise<Result<RedisReply>>>();
     std::future<Result<RedisReply>> reply = promise->get_future();
-    Submit(std::move(wire), deadline,
-           [promise](Result<RedisReply> r) { promise->set_value(std::move(r)); });
+    Callback done = [promise](Result<RedisReply> r) { promise->set_value(std::move(r)); };
+    // ExecuteDirect() moves `wire` and `done` only when it takes the command.
+    if (!ExecuteDirect(wire, deadline, done)) Submit(std::move(wire), deadline, std::move(done));
     if (reply.wait_until(deadline) != std::future_status::ready) {
       return Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
     }
@@ -134,6 +140,196 @@ class RedisConnection::Impl {
 
  private:
   enum class State { kDisconnected, kConnecting, kConnected };
+  // Who reads the socket. kIo: the io thread (socket_ holds the descriptor and a read is
+  // pending). kCaller: a thread in ExecuteDirect(). kNone: nobody, since nothing is in
+  // flight; the descriptor is then not registered with the io thread's reactor, so a
+  // reply that a caller reads itself does not wake the io thread. socket_ is touched
+  // under mu_ whenever a caller may touch it too (the reader_ changes below).
+  enum class Reader { kIo, kCaller, kNone };
+
+  // When the connection is idle and nobody reads, the caller writes its command and reads
+  // the reply itself, with its own deadline: no wake-up of the io thread, and one of the
+  // caller instead of two hand-offs. Its command is the first in flight, so the first
+  // reply read is its own. Replies to commands that others sent meanwhile and that came
+  // in the same read are completed here too; if any are still due, the io thread takes
+  // the reading over. False when the connection was not idle: nothing was sent.
+  bool ExecuteDirect(std::string& wire, Deadline deadline, Callback& done) {
+    const auto now = SteadyClock::now();
+    std::uint64_t gen = 0;
+    int fd = -1;
+    {
+      std::lock_guard lock(mu_);
+      if (state_ != State::kConnected || reader_ != Reader::kNone || writing_ ||
+          mux_.in_flight() != 0 || mux_.waiting() != 0 || now >= deadline) {
+        return false;
+      }
+      // Nobody has watched the socket since it went idle: a server that closed it
+      // meanwhile is noticed before the command is sent, so the command reconnects
+      // instead of failing.
+      char byte = 0;
+      const ssize_t peeked = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (peeked >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        if (peeked > 0) {
+          ResumeReadingLocked();  // the io thread reads what came (and fails the connection)
+        } else {
+          reader_ = Reader::kIo;  // nobody reads until the io thread has failed it
+          PostFailLocked(peeked == 0 ? "connection closed by the server"
+                                     : std::string("read: ") + std::strerror(errno));
+        }
+        // After the Fail() posted above: OnSubmit() then finds the connection down.
+        asio::post(io_, [this, c = Command{std::move(wire), deadline, std::move(done)}]() mutable {
+          OnSubmit(std::move(c));
+        });
+        return true;
+      }
+      mux_.Add({std::move(wire), deadline, std::move(done)});
+      std::vector<Completion> expired;  // none: it was in time, and alone
+      const std::string_view out = mux_.PrepareWrite(now, expired);
+      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n != static_cast<ssize_t>(out.size())) {
+        // Rare (a full socket buffer): the io thread writes the rest and reads.
+        const int err = errno;
+        if (n > 0) mux_.CommitWrite(static_cast<std::size_t>(n));
+        writing_ = true;
+        if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+          reader_ = Reader::kIo;
+          PostFailLocked(std::string("write: ") + std::strerror(err));
+        } else {
+          ResumeReadingLocked();
+          asio::post(io_, [this, gen = gen_] { WriteRest(gen); });
+        }
+        return true;
+      }
+      mux_.CommitWrite(out.size());
+      reader_ = Reader::kCaller;
+      gen = gen_;
+      fd = fd_;
+    }
+    ReadDirect(fd, gen, deadline);
+    return true;
+  }
+
+  // Reads until the first reply (the caller's) is in, the deadline passes or the
+  // connection fails; then hands reading back (kNone when idle, else the io thread). The
+  // bytes go to a buffer of this thread, and are parsed under mu_ after checking that
+  // the connection is still the one this thread read from: a Fail() meanwhile (which
+  // resets the parser) leaves them unused.
+  void ReadDirect(int fd, std::uint64_t gen, Deadline deadline) {
+    std::optional<std::string> fail;
+    std::vector<Completion> done;
+    std::array<char, 4096> buf;
+    bool own = false;
+    while (!own && !fail) {
+      const auto left = deadline - SteadyClock::now();
+      if (left <= Deadline::duration::zero()) break;
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      const timespec wait{static_cast<time_t>(ns / 1'000'000'000),
+                          static_cast<long>(ns % 1'000'000'000)};
+      pollfd p{fd, POLLIN, 0};
+      const int ready = ::ppoll(&p, 1, &wait, nullptr);
+      if (ready < 0 && errno != EINTR) {
+        fail = std::string("poll: ") + std::strerror(errno);
+        break;
+      }
+      if (ready <= 0) continue;
+      const ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n == 0) {
+        fail = "connection closed by the server";
+      } else if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+        fail = std::string("read: ") + std::strerror(errno);
+      } else {
+        std::lock_guard lock(mu_);
+        if (gen != gen_) break;
+        if (Status fed = mux_.Feed(buf.data(), static_cast<std::size_t>(n)); !fed.ok()) {
+          fail = fed.error().message();
+        } else {
+          fail = ParseReplies();
+          own = MatchRepliesLocked(done, fail) > 0;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (gen != gen_) {
+        // Fail() ran while this thread read: it shut the socket down and left closing it
+        // to this thread, which alone still uses the descriptor.
+        ::close(fd);
+      } else if (fail) {
+        reader_ = Reader::kIo;  // nobody reads until the io thread has failed it
+        PostFailLocked(*fail);
+      } else if (own && mux_.in_flight() == 0 && mux_.waiting() == 0 && !writing_) {
+        reader_ = Reader::kNone;
+      } else {
+        ResumeReadingLocked();  // others' replies are still due
+      }
+    }
+    RunAll(done);
+  }
+
+  // Splits what the parser holds into whole replies (replies_); an error means
+  // bad RESP. Only the thread that reads calls it (a caller under mu_).
+  std::optional<std::string> ParseReplies() {
+    for (;;) {
+      Result<std::optional<RedisReply>> reply = mux_.NextReply();
+      if (!reply.ok()) return reply.error().message();
+      if (!reply->has_value()) return std::nullopt;
+      replies_.push_back(std::move(**reply));
+    }
+  }
+
+  // Matches replies_ in order; returns how many it matched.
+  std::size_t MatchRepliesLocked(std::vector<Completion>& done, std::optional<std::string>& fail) {
+    std::size_t matched = 0;
+    for (RedisReply& reply : replies_) {
+      RedisMultiplexer::ReplyOutcome outcome = mux_.OnReply(std::move(reply));
+      ++matched;
+      if (outcome.completion) done.push_back(std::move(*outcome.completion));
+      if (outcome.fail) {
+        fail = std::move(outcome.fail);
+        break;
+      }
+    }
+    replies_.clear();
+    return matched;
+  }
+
+  void PostFailLocked(std::string why) {
+    asio::post(io_, [this, gen = gen_, why = std::move(why)] {
+      if (gen == gen_) Fail(why);
+    });
+  }
+
+  // The io thread reads again: the descriptor goes back to its reactor and a read is
+  // started, from whichever thread holds mu_ (nothing else touches socket_ meanwhile: the
+  // io thread has no operation on it while reader_ is not kIo).
+  void ResumeReadingLocked() {
+    reader_ = Reader::kIo;
+    error_code ec;
+    socket_.assign(protocol_, fd_, ec);
+    if (ec) return PostFailLocked("socket: " + ec.message());
+    StartRead(gen_);
+    if (rest_waits_) {
+      rest_waits_ = false;
+      asio::post(io_, [this, gen = gen_] { WriteRest(gen); });
+    }
+  }
+
+  // A command was added that no caller will read the reply of: the io thread must read.
+  void EnsureReaderLocked() {
+    if (reader_ == Reader::kNone) ResumeReadingLocked();
+  }
+
+  // Nothing is in flight after a read by the io thread: it stops watching the socket so
+  // that the next caller may read its reply itself.
+  bool ParkLocked() {
+    if (mux_.in_flight() != 0 || mux_.waiting() != 0 || writing_ || flush_posted_) return false;
+    error_code ec;
+    socket_.release(ec);
+    if (ec) return false;
+    reader_ = Reader::kNone;
+    return true;
+  }
 
   void OnSubmit(Command c) {
     const auto now = SteadyClock::now();
@@ -150,6 +346,7 @@ class RedisConnection::Impl {
         {
           std::lock_guard lock(mu_);
           mux_.Add(std::move(c));
+          EnsureReaderLocked();
           FlushLocked(now, expired);
         }
         RunAll(expired);
@@ -272,6 +469,7 @@ class RedisConnection::Impl {
         last_error_ = ec.message();
         return ConnectNext(i + 1, gen);
       }
+      protocol_ = endpoints_[i].protocol();
       OnConnected(gen);
     });
   }
@@ -285,6 +483,7 @@ class RedisConnection::Impl {
     {
       std::lock_guard lock(mu_);
       state_ = State::kConnected;
+      reader_ = Reader::kIo;
       fd_ = socket_.native_handle();
       // The handshake goes first in the pipeline; whatever waited for the connection follows.
       mux_.Connected(Where(), std::move(handshake));
@@ -357,6 +556,13 @@ class RedisConnection::Impl {
     {
       std::lock_guard lock(mu_);
       if (gen != gen_) return;
+      if (reader_ == Reader::kCaller) {
+        // A caller reads (the socket is not the io thread's): the rest waits until the
+        // caller hands reading back, which it does since this command is still due.
+        rest_waits_ = true;
+        return;
+      }
+      if (reader_ == Reader::kNone) ResumeReadingLocked();
       buf = std::make_shared<std::string>(mux_.Unwritten());
     }
     asio::async_write(socket_, asio::buffer(*buf), [this, gen, buf](error_code ec, std::size_t) {
@@ -386,32 +592,17 @@ class RedisConnection::Impl {
       if (Status fed = mux_.Feed(read_buf_.data(), n); !fed.ok()) {
         return Fail(fed.error().message());
       }
-      std::optional<std::string> fail;
-      for (;;) {
-        Result<std::optional<RedisReply>> reply = mux_.NextReply();
-        if (!reply.ok()) {
-          fail = reply.error().message();
-          break;
-        }
-        if (!reply->has_value()) break;
-        replies_.push_back(std::move(**reply));
-      }
+      std::optional<std::string> fail = ParseReplies();
+      bool parked = false;
       {
         std::lock_guard lock(mu_);
-        for (RedisReply& reply : replies_) {
-          RedisMultiplexer::ReplyOutcome outcome = mux_.OnReply(std::move(reply));
-          if (outcome.completion) done_.push_back(std::move(*outcome.completion));
-          if (outcome.fail) {
-            fail = std::move(outcome.fail);
-            break;
-          }
-        }
+        MatchRepliesLocked(done_, fail);
+        if (!fail) parked = ParkLocked();
       }
-      replies_.clear();
       RunAll(done_);
       if (gen != gen_) return;
       if (fail) return Fail(*fail);
-      StartRead(gen);
+      if (!parked) StartRead(gen);
     });
   }
 
@@ -423,13 +614,24 @@ class RedisConnection::Impl {
       std::lock_guard lock(mu_);
       ++gen_;
       state_ = State::kDisconnected;
+      const int fd = fd_;
       fd_ = -1;
+      const bool caller_reads = reader_ == Reader::kCaller;
+      reader_ = Reader::kIo;
       writing_ = false;
+      rest_waits_ = false;
       failed = mux_.LoseConnection(why);
+      error_code ec;
+      if (socket_.is_open()) {
+        socket_.close(ec);
+      } else if (fd >= 0 && caller_reads) {
+        ::shutdown(fd, SHUT_RDWR);  // wakes the reading caller, which closes it
+      } else if (fd >= 0) {
+        ::close(fd);  // nobody reads: nobody else holds it
+      }
     }
     last_error_ = why;
     error_code ec;
-    socket_.close(ec);
     resolver_.cancel();
     connect_timer_.cancel();
     sentinel_.Cancel();
@@ -450,8 +652,12 @@ class RedisConnection::Impl {
   MaxmemoryPolicyWatch policy_;
   std::string last_error_ = "never connected";
   std::vector<Endpoint> endpoints_;
-  std::vector<RedisReply> replies_;  // of one read, before matching (io thread)
-  std::vector<Completion> done_;     // of one read, to run (io thread)
+  Endpoint::protocol_type protocol_ = Endpoint().protocol();  // of the connected socket
+  bool rest_waits_ = false;  // WriteRest() waits for the reading caller to finish
+  // Used by whoever reads (Reader): the replies of one read. The io thread's buffer.
+  std::vector<RedisReply> replies_;
+  std::array<char, 16384> read_buf_{};
+  std::vector<Completion> done_;  // of one read by the io thread, to run
   // Shared with the callers' threads: written under mu_ (the io thread may read state_
   // and gen_ without it, since only the io thread writes them).
   std::mutex mu_;
@@ -461,7 +667,7 @@ class RedisConnection::Impl {
   RedisMultiplexer mux_;
   bool writing_ = false;       // the io thread is sending the rest of a write
   bool flush_posted_ = false;  // a FlushLocked() is queued for the io thread
-  std::array<char, 16384> read_buf_{};
+  Reader reader_ = Reader::kIo;
   std::thread thread_;
 };
 

@@ -1,14 +1,18 @@
 // RedisConnection: one pipelined connection to Redis, built for the store's job.
 //
-// One Boost.Asio io_context thread owns the socket (TCP or Unix). Callers on any thread
-// Execute() a command with a deadline and block on a future. A command sent while nothing
-// else is in flight is written at once from the caller's thread (no wake-up of the io
-// thread); commands that arrive behind others queue up and go out together in one write
-// by the io thread, which is woken once for all of them (auto-pipelining). The io thread
-// reads every reply and completes the commands. What is written, which reply answers
-// which command and what a lost connection fails is decided by RedisMultiplexer, which
-// owns no socket; this class moves the bytes, connects and reconnects. hiredis is used
-// only to parse RESP.
+// One Boost.Asio io_context thread connects and, while commands are in flight, reads
+// the socket (TCP or Unix). Callers on any thread Execute() a command with a deadline.
+// A command that finds the connection idle is written at once from the caller's thread,
+// and Execute() then reads its reply itself, waiting no longer than its deadline: one
+// wake-up of the caller per round trip, none of the io thread. Commands that arrive
+// behind others queue up and go out together in one write by the io thread, woken once
+// for all of them (auto-pipelining); their callers block on a future, and the io thread
+// (or the caller reading at the time) completes them. When nothing is in flight the io
+// thread stops watching the socket, so the next caller can read its own reply; a server
+// that closed the idle connection is noticed before that caller's command is sent. What
+// is written, which reply answers which command and what a lost connection fails is
+// decided by RedisMultiplexer, which owns no socket; this class moves the bytes, connects
+// and reconnects. hiredis is used only to parse RESP.
 //
 // It connects lazily, on the first command, and after a failure reconnects on the next
 // command at most once per backoff period; while it may not reconnect, commands fail at
@@ -91,9 +95,10 @@ class RedisConnection {
   // The same for a command already encoded (CommandWriter): the hot path builds its
   // command straight into RESP.
   Result<RedisReply> ExecuteEncoded(std::string wire, Deadline deadline);
-  // Sends an encoded command without waiting: `done` runs on the io thread with what
-  // Execute would have returned. It must not block; it may Submit() again. Pending
-  // callbacks run (with an error) before the destructor returns.
+  // Sends an encoded command without waiting: `done` runs with what Execute would have
+  // returned, on the io thread or on a thread inside Execute() that read this reply with
+  // its own. It must not block; it may Submit() again. Pending callbacks run (with an
+  // error) before the destructor returns.
   using Callback = std::function<void(Result<RedisReply>)>;
   void Submit(std::string wire, Deadline deadline, Callback done);
   // Starts connecting now rather than on the first command (when not connected and the

@@ -92,5 +92,48 @@ TEST_F(RedisConnectionTest, ACallbackMaySubmitAgain) {
   EXPECT_EQ(result.get(), 100);
 }
 
+// An idle connection is watched by nobody (a caller that finds it idle reads its own
+// reply). A server that went away meanwhile is noticed before the next command is sent,
+// so that command reconnects and succeeds instead of failing; and commands sent from
+// many threads at once (some read by their callers, some by the io thread) all succeed.
+TEST_F(RedisConnectionTest, AServerRestartedWhileIdleIsReconnectedByTheNextCommand) {
+  RedisConnection::Options options;
+  options.reconnect_backoff = std::chrono::milliseconds(0);
+  RedisConnection conn(ParseOrDie(server_->unix_url()), options);
+  for (int round = 0; round < 5; ++round) {
+    auto set = conn.Execute({"SET", "k", std::to_string(round)}, In(std::chrono::seconds(5)));
+    ASSERT_TRUE(set.ok()) << "round " << round << ": " << set.error().message();
+    ASSERT_TRUE(server_->Restart().ok());
+    auto get = conn.Execute({"GET", "k"}, In(std::chrono::seconds(5)));
+    ASSERT_TRUE(get.ok()) << "round " << round << ": " << get.error().message();
+    EXPECT_EQ(get->type, RedisReply::Type::kNil);  // a fresh server: the key is gone
+  }
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        if (i % 3 == 0) {
+          std::promise<bool> done;
+          conn.Submit(EncodeCommand({"INCR", "n"}), In(std::chrono::seconds(5)),
+                      [&done](Result<RedisReply> r) {
+                        if (!r.ok()) ADD_FAILURE() << "Submit: " << r.error().message();
+                        done.set_value(r.ok());
+                      });
+          if (!done.get_future().get()) ++failures[t];
+        } else if (auto r = conn.Execute({"INCR", "n"}, In(std::chrono::seconds(5))); !r.ok()) {
+          ADD_FAILURE() << "Execute: " << r.error().message();
+          ++failures[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, std::vector<int>(4, 0));
+  auto n = conn.Execute({"GET", "n"}, In(std::chrono::seconds(5)));
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->str, "800");
+}
+
 }  // namespace
 }  // namespace floodgate::store
