@@ -6,10 +6,10 @@
 # shipped limits, or --limits single for the one-window limit) from each build, then --rounds times, interleaved: 16-session
 # and 1-session floodgate-bench runs against null-milter, OLD and NEW, and store-bench
 # (RedisStore::Check, 16 threads and 1) of OLD and NEW. Prints one line per run and the
-# medians, with NEW / OLD, and the context switches of each milter process per message
-# in the 16-session runs (all its threads, counted by `perf stat -e context-switches`;
-# other jobs on the machine do not count, unlike the machine-wide cs/msg of run.sh; 0
-# without perf).
+# medians, with NEW / OLD, and the context switches per message of each milter process
+# (all its threads) and per check of store-bench, counted by `perf stat -e
+# context-switches`: other jobs on the machine do not count, unlike the machine-wide
+# cs/msg of run.sh (0 without perf).
 #
 # Usage: bench/compare-builds.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds K] [--messages M]
 #                                [--seconds S] [--limits shipped|single]
@@ -20,7 +20,7 @@
 #     -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/old/build-perf --target floodgate store-bench
 set -euo pipefail
 
-[[ $# -ge 2 && "$1" != -h && "$1" != --help ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ $# -ge 2 && "$1" != -h && "$1" != --help ]] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 old="$(cd "$1" && pwd)"
 new="$(cd "$2" && pwd)"
 shift 2
@@ -88,17 +88,22 @@ pids+=($!)
 milter_pid[null]=$!
 wait_for_port "${port[null]}" null-milter "${pids[-1]}"
 
-# Runs "$@" while perf counts the context switches of process $1's threads (and of the
-# threads they start); prints the count.
+# Runs "$@" (output in $work/cs.out) while perf counts the context switches of process
+# $1's threads and of the threads they start, or with $1 empty of "$@" itself; prints
+# the count.
 switches_during() {
   local pid="$1" perf_pid n
   shift
-  if ! command -v perf >/dev/null; then "$@" >/dev/null; echo 0; return; fi
-  perf stat -e context-switches -x, -o "$work/cs" -p "$pid" 2>/dev/null &
-  perf_pid=$!
-  "$@" >"$work/cs.out"
-  kill -INT "$perf_pid" 2>/dev/null || true
-  wait "$perf_pid" 2>/dev/null || true
+  if ! command -v perf >/dev/null; then "$@" >"$work/cs.out"; echo 0; return; fi
+  if [[ -z "$pid" ]]; then
+    perf stat -e context-switches -x, -o "$work/cs" -- "$@" >"$work/cs.out"
+  else
+    perf stat -e context-switches -x, -o "$work/cs" -p "$pid" 2>/dev/null &
+    perf_pid=$!
+    "$@" >"$work/cs.out"
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   n="$(awk -F, '$3 == "context-switches" {print $1}' "$work/cs")"
   [[ "$n" =~ ^[0-9]+$ ]] || n=0
   echo "$n"
@@ -108,19 +113,23 @@ milter() {  # target, sessions, messages
   "$new/tools/floodgate-bench" --socket "inet:${port[$1]}@127.0.0.1" --sessions "$2" \
     --messages "$3" --accounts 100000 --json | rate
 }
-store() {  # target, threads
-  "${build[$1]}/tools/store-bench" --url "redis://127.0.0.1:$redis_port/0" --threads "$2" \
-    --seconds "$seconds" --subjects 100000 | rate
+store() {  # target, threads: checks/s, and store-bench's context switches per 100 checks
+  local n
+  n="$(switches_during "" "${build[$1]}/tools/store-bench" --url "redis://127.0.0.1:$redis_port/0" \
+    --threads "$2" --seconds "$seconds" --subjects 100000)"
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+print(round(d["checks_per_s"]), n * 100 // max(1, d["checks"]))' "$work/cs.out" "$n"
 }
 
 read -r load _ </proc/loadavg
 echo "load average before the runs: $load on $(nproc) cores"
 for r in $(seq 1 "$rounds"); do
   for v in null old new; do
-    cs="$(switches_during "${milter_pid[$v]}" milter "$v" 16 "$messages")"
+    single=$((messages < 2000 ? messages : 2000))
+    cs16="$(switches_during "${milter_pid[$v]}" milter "$v" 16 "$messages")"
     line="$v $(cat "$work/cs.out")"
-    line+=" $(milter "$v" 1 $((messages < 2000 ? messages : 2000)))"
-    line+=" $((cs * 100 / messages))"
+    cs1="$(switches_during "${milter_pid[$v]}" milter "$v" 1 "$single")"
+    line+=" $(cat "$work/cs.out") $((cs16 * 100 / messages)) $((cs1 * 100 / single))"
     [[ "$v" == null ]] || line+=" $(store "$v" 16) $(store "$v" 1)"
     echo "$line" | tee -a "$work/runs"
     echo "round $r: $line" >&2
@@ -134,9 +143,10 @@ for line in open(sys.argv[1]):
     name, *nums = line.split()
     runs.setdefault(name, []).append([int(n) for n in nums])
 cols = ["milter 16 sessions rcpt/s", "milter 1 session rcpt/s",
-        "milter process cs/msg, 16 sessions", "store-bench 16 threads checks/s",
-        "store-bench 1 thread checks/s"]
-scale = [1, 1, 100, 1, 1]
+        "milter process cs/msg, 16 sessions", "milter process cs/msg, 1 session",
+        "store-bench 16 threads checks/s", "store-bench 16 threads cs/check",
+        "store-bench 1 thread checks/s", "store-bench 1 thread cs/check"]
+scale = [1, 1, 100, 100, 1, 100, 1, 100]
 med = {n: [statistics.median(r[i] for r in rs) for i in range(len(rs[0]))] for n, rs in runs.items()}
 print(f"medians of {len(runs['old'])} rounds")
 print(f"{'':36} {'null-milter':>12} {'OLD':>10} {'NEW':>10} {'NEW/OLD':>8} {'NEW/null':>9}")
