@@ -44,7 +44,9 @@ bool ReconnectGate::TryAttempt(Deadline now) {
 
 // The I/O shell around RedisMultiplexer, which decides what is written, what each reply
 // answers and what a lost connection fails. Everything below runs on the io thread,
-// except Submit(), Execute() and the constructor/destructor. Every asynchronous handler
+// except Submit(), Execute(), what they call (ExecuteDirect(), ReadDirect() and the
+// *Locked() functions, which run under mu_) and the constructor/destructor. Every
+// asynchronous handler
 // carries the connection generation it was started for and ignores itself once Fail()
 // has moved on to a new generation.
 //
@@ -53,8 +55,9 @@ bool ReconnectGate::TryAttempt(Deadline now) {
 // written at once from the caller's thread with a non-blocking send(2), which saves
 // waking the io thread for it, and Execute() reads the reply too (ExecuteDirect());
 // commands that arrive behind others are written together by the io thread, woken once
-// for all of them. Whoever reads (reader_) parses outside mu_ (nobody else touches the
-// parser or the read buffer meanwhile) and matches under it. The io thread does
+// for all of them. Whoever reads (reader_) matches replies under mu_; the io thread
+// parses outside it (no caller touches the parser while it reads), a caller under it
+// (so that a Fail() meanwhile cannot reset the parser under it). The io thread does
 // everything else (connecting, failing, the rest of a partial write). Callbacks never
 // run under mu_: they may Submit() again.
 class RedisConnection::Impl {
@@ -97,9 +100,9 @@ class RedisConnection::Impl {
           !mux_.Stalled(now, options_.stall_timeout)) {
         const bool idle = mux_.in_flight() == 0 && mux_.waiting() == 0;
         mux_.Add({std::move(wire), deadline, std::move(done)});
+        EnsureReaderLocked();
         // Alone: send it now (nothing waits that could have expired). Behind others: the
         // io thread sends everything that queued up in one write, woken once for all.
-        EnsureReaderLocked();
         if (idle) {
           FlushLocked(now, expired);
         } else if (!flush_posted_) {

@@ -52,7 +52,7 @@ class RedisMultiplexer {
   };
 
   struct Command {
-    std::string wire;  // one or more encoded commands answered by one reply each: one here
+    std::string wire;  // one encoded command (CommandWriter, EncodeCommand)
     Deadline deadline;
     Callback done;  // may be empty (the reply is only checked)
     Check check = Check::kNone;
@@ -117,7 +117,6 @@ class RedisMultiplexer {
   std::size_t in_flight() const { return in_flight_.size(); }  // written (or being written)
   std::size_t waiting() const { return waiting_.size(); }      // not yet in a write buffer
   bool writing() const { return write_offset_ < write_buffer_.size(); }
-  const std::string& where() const { return where_; }
 
  private:
   struct Pending {
