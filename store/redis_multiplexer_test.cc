@@ -58,8 +58,8 @@ TEST(RedisMultiplexerTest, CommandsGoOutInOneWriteAndRepliesAnswerThemInOrder) {
   mux.Add(Cmd({"INCR", "a"}, log.Record()));
   mux.Add(Cmd({"GET", "b"}, log.Record()));
   mux.Add(Cmd({"PING"}, log.Record()));
-  EXPECT_EQ(WriteAll(mux), EncodeCommand({"INCR", "a"}) + EncodeCommand({"GET", "b"}) +
-                               EncodeCommand({"PING"}));
+  EXPECT_EQ(WriteAll(mux),
+            EncodeCommand({"INCR", "a"}) + EncodeCommand({"GET", "b"}) + EncodeCommand({"PING"}));
   EXPECT_EQ(mux.in_flight(), 3u);
   EXPECT_EQ(mux.waiting(), 0u);
   std::vector<Completion> done;
@@ -73,8 +73,8 @@ TEST(RedisMultiplexerTest, CommandsGoOutInOneWriteAndRepliesAnswerThemInOrder) {
 // A socket that takes only the first `cut` bytes: the rest is offered again, unchanged,
 // and a command added meanwhile waits for the next buffer instead of slipping inside.
 TEST(RedisMultiplexerTest, APartialWriteAtEverySplitSendsEveryByteOnceInOrder) {
-  const std::string first = EncodeCommand({"SET", "k", std::string(40, 'v')}) +
-                            EncodeCommand({"INCR", "n"});
+  const std::string first =
+      EncodeCommand({"SET", "k", std::string(40, 'v')}) + EncodeCommand({"INCR", "n"});
   const std::string later = EncodeCommand({"GET", "k"});
   for (std::size_t cut = 0; cut <= first.size(); ++cut) {
     Mux mux;
@@ -101,7 +101,8 @@ TEST(RedisMultiplexerTest, APartialWriteAtEverySplitSendsEveryByteOnceInOrder) {
     const std::string replies = "+OK\r\n:1\r\n$40\r\n" + std::string(40, 'v') + "\r\n";
     EXPECT_EQ(mux.Consume(replies.data(), replies.size(), done), std::nullopt);
     RunAll(done);
-    EXPECT_EQ(log.lines, (std::vector<std::string>{"str:OK", "int:1", "str:" + std::string(40, 'v')}));
+    EXPECT_EQ(log.lines,
+              (std::vector<std::string>{"str:OK", "int:1", "str:" + std::string(40, 'v')}));
   }
 }
 
@@ -199,8 +200,10 @@ TEST(RedisMultiplexerTest, TheHandshakeGoesBeforeTheCommandsThatWaitedForTheConn
   Log log;
   mux.Add(Cmd({"GET", "k"}, log.Record()));  // added while connecting
   std::vector<Mux::Command> handshake;
-  handshake.push_back({EncodeCommand({"AUTH", "pw"}), kLater, nullptr, Mux::Check::kHandshake, "AUTH"});
-  handshake.push_back({EncodeCommand({"SELECT", "2"}), kLater, nullptr, Mux::Check::kHandshake, "SELECT"});
+  handshake.push_back(
+      {EncodeCommand({"AUTH", "pw"}), kLater, nullptr, Mux::Check::kHandshake, "AUTH"});
+  handshake.push_back(
+      {EncodeCommand({"SELECT", "2"}), kLater, nullptr, Mux::Check::kHandshake, "SELECT"});
   mux.Connected("127.0.0.1:6379", std::move(handshake));
   EXPECT_EQ(WriteAll(mux), EncodeCommand({"AUTH", "pw"}) + EncodeCommand({"SELECT", "2"}) +
                                EncodeCommand({"GET", "k"}));
@@ -219,11 +222,13 @@ TEST(RedisMultiplexerTest, AHandshakeErrorFailsTheConnectionWithItsReason) {
     Log log;
     mux.Add(Cmd({"GET", "k"}, log.Record()));
     std::vector<Mux::Command> handshake;
-    handshake.push_back({EncodeCommand({name, "x"}), kLater, nullptr, Mux::Check::kHandshake, name});
+    handshake.push_back(
+        {EncodeCommand({name, "x"}), kLater, nullptr, Mux::Check::kHandshake, name});
     mux.Connected("127.0.0.1:6379", std::move(handshake));
     WriteAll(mux);
     std::vector<Completion> done;
-    const std::string replies = "-WRONGPASS invalid password\r\n-NOAUTH Authentication required.\r\n";
+    const std::string replies =
+        "-WRONGPASS invalid password\r\n-NOAUTH Authentication required.\r\n";
     EXPECT_EQ(mux.Consume(replies.data(), replies.size(), done),
               std::string(name) + " failed: WRONGPASS invalid password");
     EXPECT_TRUE(done.empty());
@@ -241,7 +246,8 @@ TEST(RedisMultiplexerTest, AServerThatIsNotAMasterFailsTheRoleCheck) {
   mux.Add(Cmd({"GET", "k"}, log.Record()));
   WriteAll(mux);
   std::vector<Completion> done;
-  const std::string role = "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n";
+  const std::string role =
+      "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:1\r\n";
   EXPECT_EQ(mux.Consume(role.data(), role.size(), done),
             "mymaster at 127.0.0.1:6380 is not a master");
   EXPECT_TRUE(done.empty());
