@@ -84,6 +84,9 @@ struct Exemptions {
   std::vector<Network> networks;      // client addresses never limited
   std::vector<std::string> accounts;  // lower-cased SASL logins never limited
   std::vector<std::string> domains;   // lower-cased: accounts in these domains never limited
+  // Lower-cased envelope senders of local (sendmail) submissions never limited: the
+  // alert mail's mail_from, so the notice of a lock cannot be stopped by floodgate.
+  std::vector<std::string> local_senders;
 };
 
 struct MilterConfig {
@@ -108,6 +111,12 @@ struct StoreConfig {
 struct AlertsConfig {
   std::string syslog_facility = "mail";
   std::string alert_command;  // empty: none
+  // Mail to the admin (policy/alert_mail.h) for the events named in mail_events, sent
+  // with `sendmail_path -i -f mail_from -- mail_to...`; none when mail_to is empty.
+  std::vector<std::string> mail_to;  // plain addr-specs
+  std::vector<std::string> mail_events = {"locked", "store_down"};
+  std::string mail_from;  // the loader's default: floodgate@<hostname>
+  std::string sendmail_path = "/usr/sbin/sendmail";
 };
 
 struct Config {

@@ -148,8 +148,11 @@ bool ReadStore(ConfigReader& r, const TomlValue& t, StoreConfig* s) {
 
 bool ReadAlerts(ConfigReader& r, const TomlValue& t, AlertsConfig* a) {
   if (!r.ExpectTable(t, "[alerts]") ||
-      !r.CheckKeys(t, {"syslog_facility", "alert_command"}, "[alerts]") ||
-      !r.GetString(t, "syslog_facility", &a->syslog_facility) ||
+      !r.CheckKeys(t,
+                   {"syslog_facility", "alert_command", "mail_to", "mail_events", "mail_from",
+                    "sendmail_path"},
+                   "[alerts]") ||
+      !ReadAlertMail(r, t, a) || !r.GetString(t, "syslog_facility", &a->syslog_facility) ||
       !r.GetString(t, "alert_command", &a->alert_command)) {
     return false;
   }
@@ -286,6 +289,8 @@ Result<Config> Build(const TomlValue& root, const std::string& source) {
   if (ok && section("traffic")) ok = ReadTraffic(r, *section("traffic"), &c.traffic);
   if (ok && section("exempt")) ok = ReadExempt(r, *section("exempt"), &c.exempt);
   if (ok) ok = ReadLimitsAndOverrides(r, root, &c);
+  if (ok && !c.alerts.mail_to.empty())
+    c.exempt.local_senders.push_back(ToLowerAscii(c.alerts.mail_from));
   if (!ok) return *r.error();
   return c;
 }

@@ -166,6 +166,29 @@ TEST(ConfigLoaderTest, RefusesDeepNestingBeforeParsing) {
   EXPECT_TRUE(quoted.ok()) << quoted.error().message();
 }
 
+TEST(ConfigLoaderTest, AlertMailHasDefaultsAndExemptsItsOwnSender) {
+  Result<Config> none = ParseConfig("[alerts]\nsyslog_facility = \"mail\"\n", "none.toml");
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_TRUE(none->alerts.mail_to.empty());
+  EXPECT_EQ(none->alerts.mail_events, (std::vector<std::string>{"locked", "store_down"}));
+  EXPECT_EQ(none->alerts.sendmail_path, "/usr/sbin/sendmail");
+  EXPECT_TRUE(none->alerts.mail_from.starts_with("floodgate@")) << none->alerts.mail_from;
+  EXPECT_TRUE(none->exempt.local_senders.empty()) << "no mail, nothing to exempt";
+
+  Result<Config> c = ParseConfig(
+      "[alerts]\nmail_to = [\"postmaster@example.org\", \"oncall@example.org\"]\n"
+      "mail_events = [\"unlocked\", \"locked\", \"locked\"]\n"
+      "mail_from = \"Floodgate@MX1.example.org\"\nsendmail_path = \"/usr/lib/sendmail\"\n",
+      "mail.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->alerts.mail_to,
+            (std::vector<std::string>{"postmaster@example.org", "oncall@example.org"}));
+  EXPECT_EQ(c->alerts.mail_events, (std::vector<std::string>{"unlocked", "locked"}));
+  EXPECT_EQ(c->alerts.mail_from, "Floodgate@MX1.example.org");
+  EXPECT_EQ(c->alerts.sendmail_path, "/usr/lib/sendmail");
+  EXPECT_EQ(c->exempt.local_senders, (std::vector<std::string>{"floodgate@mx1.example.org"}));
+}
+
 TEST(ConfigLoaderTest, NeverThrowsOnJunk) {
   for (const std::string& text :
        {std::string("\0\xff\xfe", 3), std::string("[[limit]]\n[limit]\n"),

@@ -90,4 +90,8 @@ std::string ToLowerAscii(std::string_view s);
 // overrides refer to existing limits of the same subject kind. Defined in config_limits.cc.
 bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* config);
 
+// Reads the mail keys of [alerts] (mail_to, mail_events, mail_from, sendmail_path) and
+// fills in mail_from's default. Defined in config_alerts.cc.
+bool ReadAlertMail(ConfigReader& r, const TomlValue& alerts, AlertsConfig* a);
+
 }  // namespace floodgate::policy

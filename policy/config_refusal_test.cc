@@ -341,6 +341,24 @@ TEST(ConfigRefusalTest, RefusesRelativeAlertCommand) {
   ExpectRefused("bad_alerts_command.toml", 3, "must be an absolute path");
 }
 
+TEST(ConfigRefusalTest, RefusesAMailToThatIsNotAPlainAddress) {
+  ExpectRefused("bad_alerts_mail_to.toml", 4,
+                "invalid address \"Admin <admin@example.org>\" in alerts.mail_to");
+}
+
+TEST(ConfigRefusalTest, RefusesAMailFromWithALineBreak) {
+  ExpectRefused("bad_alerts_mail_from.toml", 4, "in alerts.mail_from: write a plain address");
+}
+
+TEST(ConfigRefusalTest, RefusesAnUnknownMailEvent) {
+  ExpectRefused("bad_alerts_mail_events.toml", 5, "unknown event \"lock\" in alerts.mail_events");
+}
+
+TEST(ConfigRefusalTest, RefusesARelativeSendmailPath) {
+  ExpectRefused("bad_alerts_sendmail_path.toml", 4,
+                "sendmail_path \"sendmail\" must be an absolute path");
+}
+
 TEST(ConfigRefusalTest, RefusesMetricsListenWithoutHost) {
   ExpectRefused("bad_metrics_listen.toml", 3, "invalid listen \"9187\"");
 }

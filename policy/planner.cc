@@ -55,6 +55,7 @@ bool IsExempt(const Exemptions& exempt, const Facts& facts) {
       if (n.Contains(*facts.client)) return true;
     }
   }
+  if (facts.local_submission && Contains(exempt.local_senders, facts.sender)) return true;
   // Senders are forgeable by any client, so only authenticated accounts (and their
   // domains) can be exempted by name.
   if (!facts.account.empty()) {
