@@ -1,9 +1,5 @@
 #include "milter/alert_command.h"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 
 namespace floodgate::milter {
@@ -34,82 +30,25 @@ std::vector<std::string> AlertEnvironment(const policy::Alert& alert) {
   return env;
 }
 
-AlertCommand::AlertCommand() : worker_([this] { Work(); }) {}
-
-AlertCommand::~AlertCommand() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  worker_.join();
-}
-
-void AlertCommand::Submit(const std::string& command, const policy::Alert& alert) {
-  if (command.empty()) return;
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= kMaxQueued) {
-      ++dropped_;
-      return;
-    }
-    queue_.emplace_back(command, alert);
-  }
-  cv_.notify_all();
-}
-
-std::size_t AlertCommand::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
-}
-
-void AlertCommand::Drain() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return queue_.empty() && running_.empty(); });
-}
-
-void AlertCommand::Reap(bool block) {
-  // Called by the worker only; running_ is guarded by mu_ for Drain's sake.
-  std::lock_guard lock(mu_);
-  const auto now = std::chrono::steady_clock::now();
-  std::erase_if(running_, [&](const Running& r) {
-    if (now - r.started > kTimeout) kill(r.pid, SIGKILL);
-    int status = 0;
-    return waitpid(r.pid, &status, block ? 0 : WNOHANG) != 0;
-  });
-}
-
-void AlertCommand::Work() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    // Wake for new work, and every 100 ms while commands run, to reap and time them out.
-    cv_.wait_for(lock, std::chrono::milliseconds(100),
-                 [this] { return stop_ || (!queue_.empty() && running_.size() < kMaxInFlight); });
-    lock.unlock();
-    Reap(false);
-    lock.lock();
-    if (stop_ && queue_.empty() && running_.empty()) return;
-    if (stop_) queue_.clear();
-    while (!queue_.empty() && running_.size() < kMaxInFlight) {
-      auto [command, alert] = std::move(queue_.front());
-      queue_.pop_front();
-      std::vector<std::string> env = AlertEnvironment(alert);
-      std::vector<char*> envp;
-      for (auto& e : env) envp.push_back(e.data());
-      envp.push_back(nullptr);
-      char* argv[] = {command.data(), nullptr};
-      pid_t pid = 0;
-      if (posix_spawn(&pid, command.c_str(), nullptr, nullptr, argv, envp.data()) == 0) {
-        running_.push_back({pid, std::chrono::steady_clock::now()});
-      }
-    }
-    cv_.notify_all();
-  }
+ChildJob AlertCommandJob(const std::string& command, const policy::Alert& alert) {
+  ChildJob job;
+  job.argv = {command};
+  job.env = AlertEnvironment(alert);
+  return job;
 }
 
 void CommandAlertSink::Emit(const policy::Alert& alert) {
   inner_.Emit(alert);
-  runner_.Submit(config_.get()->alerts.alert_command, alert);
+  const auto config = config_.get();
+  if (!config->alerts.alert_command.empty()) {
+    runner_.Submit(AlertCommandJob(config->alerts.alert_command, alert));
+  }
+  if (std::optional<ChildJob> mail = mailer_.Mail(config->alerts, alert)) {
+    mail->done = [this, alerts = config->alerts](int status) {
+      if (status != 0) inner_.Error(SendmailFailure(alerts, status));
+    };
+    runner_.Submit(std::move(*mail));
+  }
 }
 
 }  // namespace floodgate::milter

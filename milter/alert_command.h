@@ -1,25 +1,20 @@
-// AlertCommand: runs the admin's `alerts.alert_command` once per event (limit_exceeded,
-// locked, unlocked, store_down, ...) with the event's fields in its environment:
+// The admin's `alerts.alert_command`, run once per event (limit_exceeded, locked,
+// unlocked, store_down, ...) with the event's fields in its environment:
 //   FLOODGATE_EVENT=locked FLOODGATE_SUBJECT=account:alice@example.org FLOODGATE_REASON=burst
 //   ... and FLOODGATE_LINE, the escaped syslog line.
-// It never blocks the SMTP session: events are queued to one worker thread, which runs
-// at most kMaxInFlight commands at once, kills a command still running after kTimeout,
-// and drops (and counts) events when kMaxQueued are already waiting.
-// Thread-safety: Submit may be called from any thread.
+// and CommandAlertSink, the daemon's event sink: it logs each event, runs alert_command
+// and mails the admin (alert_mailer.h), all through one ChildRunner, so no event ever
+// waits for a program on the SMTP path.
+// Thread-safety: AlertEnvironment and AlertCommandJob are pure; CommandAlertSink::Emit may
+// be called from any thread.
 #pragma once
 
-#include <sys/types.h>
-
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
 #include "milter/alert_log.h"
+#include "milter/alert_mailer.h"
+#include "milter/child_runner.h"
 #include "milter/config_holder.h"
 
 namespace floodgate::milter {
@@ -28,42 +23,16 @@ namespace floodgate::milter {
 // which cannot live in an environment string and becomes '?'.
 std::vector<std::string> AlertEnvironment(const policy::Alert& alert);
 
-class AlertCommand {
- public:
-  static constexpr std::size_t kMaxInFlight = 4;
-  static constexpr std::size_t kMaxQueued = 256;
-  static constexpr std::chrono::seconds kTimeout{30};
+// The job that runs `command` (an absolute path) for `alert`.
+ChildJob AlertCommandJob(const std::string& command, const policy::Alert& alert);
 
-  AlertCommand();
-  ~AlertCommand();  // waits for running commands (killing those past their timeout)
-
-  // Queues `alert` for `command` (an absolute path; empty: nothing to do).
-  void Submit(const std::string& command, const policy::Alert& alert);
-  // Blocks until nothing is queued or running (tests, floodgatectl before it exits).
-  void Drain();
-  std::size_t dropped() const;
-
- private:
-  struct Running {
-    pid_t pid;
-    std::chrono::steady_clock::time_point started;
-  };
-  void Work();
-  void Reap(bool block);
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<std::string, policy::Alert>> queue_;
-  std::vector<Running> running_;
-  std::size_t dropped_ = 0;
-  bool stop_ = false;
-  std::thread worker_;
-};
-
-// An AlertSink that logs through `inner` and runs the configured alert_command.
+// An AlertSink that logs through `inner`, runs the configured alert_command and sends
+// the configured alert mail. `config_path` is the daemon's -c file (named in the mail's
+// commands).
 class CommandAlertSink final : public AlertSink {
  public:
-  CommandAlertSink(AlertSink& inner, const ConfigHolder& config) : inner_(inner), config_(config) {}
+  CommandAlertSink(AlertSink& inner, const ConfigHolder& config, const std::string& config_path)
+      : inner_(inner), config_(config), mailer_(config_path) {}
   void Emit(const policy::Alert& alert) override;
   void Info(const std::string& message) override { inner_.Info(message); }
   void Error(const std::string& message) override { inner_.Error(message); }
@@ -71,7 +40,8 @@ class CommandAlertSink final : public AlertSink {
  private:
   AlertSink& inner_;
   const ConfigHolder& config_;
-  AlertCommand runner_;
+  AlertMailer mailer_;
+  ChildRunner runner_;  // last, so destroyed first: its worker ends before the rest goes
 };
 
 }  // namespace floodgate::milter

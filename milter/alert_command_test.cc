@@ -53,10 +53,10 @@ TEST(AlertEnvironmentTest, FieldsBecomeUpperCaseVariables) {
 }
 
 TEST_F(AlertCommandTest, RunsOncePerEventWithTheFieldsInItsEnvironment) {
-  AlertCommand runner;
+  ChildRunner runner;
   for (int i = 0; i < 10; ++i) {
-    runner.Submit(script_.string(),
-                  {"limit_exceeded", {{"subject", "account:u" + std::to_string(i)}}});
+    runner.Submit(AlertCommandJob(
+        script_.string(), {"limit_exceeded", {{"subject", "account:u" + std::to_string(i)}}}));
   }
   runner.Drain();
   const auto outputs = Outputs();
@@ -70,9 +70,9 @@ TEST_F(AlertCommandTest, RunsOncePerEventWithTheFieldsInItsEnvironment) {
   EXPECT_EQ(runner.dropped(), 0u);
 }
 
-TEST_F(AlertCommandTest, NoCommandRunsNothing) {
-  AlertCommand runner;
-  runner.Submit("", {"locked", {}});
+TEST_F(AlertCommandTest, NoProgramRunsNothing) {
+  ChildRunner runner;
+  runner.Submit(ChildJob{});
   runner.Drain();
   EXPECT_TRUE(Outputs().empty());
 }

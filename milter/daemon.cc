@@ -199,8 +199,9 @@ int RunDaemon(const DaemonOptions& options) {
     fallback = std::make_unique<store::MemoryStore>(clock);
   }
   auto* memory = dynamic_cast<store::MemoryStore*>(primary->get());
-  // Every event goes through one sink: syslog, then the admin's alert_command (if any).
-  CommandAlertSink events(alerts, holder);
+  // Every event goes through one sink: syslog, then the admin's alert_command and alert
+  // mail (if any).
+  CommandAlertSink events(alerts, holder, options.config_path);
   decider =
       std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), events, clock);
   context.reset(new MilterContext{holder, *decider, events});

@@ -29,17 +29,19 @@ namespace {
 using floodgate::admin::Json;
 
 // A lock or unlock made from here, told like the daemon tells its own: syslog (ident
-// floodgate, facility mail) and the admin's alert_command.
+// floodgate, facility mail), the admin's alert_command and alert mail.
 void Notify(const floodgate::policy::Config& config, const floodgate::policy::Alert& alert) {
   const std::string line = floodgate::policy::FormatAlert(alert);
   openlog("floodgate", LOG_PID, LOG_MAIL);
   syslog(LOG_WARNING, "%s", line.c_str());
   closelog();
+  floodgate::milter::ChildRunner runner;
   if (!config.alerts.alert_command.empty()) {
-    floodgate::milter::AlertCommand runner;
-    runner.Submit(config.alerts.alert_command, alert);
-    runner.Drain();  // a short-lived tool: let the notification finish before exiting
+    runner.Submit(floodgate::milter::AlertCommandJob(config.alerts.alert_command, alert));
   }
+  floodgate::milter::AlertMailer mailer(config.source.starts_with("(") ? "" : config.source);
+  if (auto mail = mailer.Mail(config.alerts, alert)) runner.Submit(std::move(*mail));
+  runner.Drain();  // a short-lived tool: let the notifications finish before exiting
 }
 
 // Runs the request where the counts are: on Redis here, or in the daemon (memory store).
