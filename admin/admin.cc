@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "admin/report.h"
 #include "admin/window_view.h"
 #include "policy/planner.h"
 
@@ -204,6 +205,35 @@ Result<Json> Admin::Events(int count) {
   Json out = Json::array();
   for (auto it = items->rbegin(); it != items->rend(); ++it) out.push_back(*it);
   return out;
+}
+
+Result<Json> Admin::Report(std::int64_t since_s) {
+  auto items = backend_.List(EventsKey(config_), 0);
+  if (!items.ok()) return items.error();
+  Json report = BuildReport(std::vector<std::string>(items->rbegin(), items->rend()),
+                            std::time(nullptr), since_s);
+  const std::string& prefix = config_.store.key_prefix;
+  auto keys = backend_.Keys(prefix + "{");
+  if (!keys.ok()) return keys.error();
+  Json locked = Json::array();
+  for (const std::string& key : *keys) {
+    const auto close = key.find('}');
+    if (close == std::string::npos || key.compare(close, std::string::npos, "}!lock") != 0) {
+      continue;
+    }
+    auto lock = backend_.GetLock(key);
+    if (!lock.ok()) return lock.error();
+    if (!lock->has_value()) continue;  // expired since Keys
+    Json l = {
+        {"subject",
+         ReportValue(DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1)))},
+        {"reason", ReportValue((*lock)->reason)}};
+    l["expires_in_s"] =
+        (*lock)->expires_in_us ? Json(*(*lock)->expires_in_us / 1'000'000.0) : Json(nullptr);
+    locked.push_back(l);
+  }
+  report["locked_now"] = locked;
+  return report;
 }
 
 Result<std::vector<std::string>> Admin::QueueIds(const policy::Subject& subject) {

@@ -36,6 +36,9 @@ class Admin {
   Result<Json> Unlock(const policy::Subject& subject);
   Result<Json> Reset(const policy::Subject& subject);
   Result<Json> Events(int count);
+  // The digest of the events of the last `since_s` seconds (report.h), with what is
+  // locked now.
+  Result<Json> Report(std::int64_t since_s);
   // The queue ids floodgate recorded for the subject (oldest first): its accepted
   // messages and the ones it put on hold.
   Result<std::vector<std::string>> QueueIds(const policy::Subject& subject);

@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
     {"reset", true, [](Admin& a, const Request&, const policy::Subject& s) { return a.Reset(s); }},
     {"events", false,
      [](Admin& a, const Request& r, const policy::Subject&) { return a.Events(r.count); }},
+    {"report", false,
+     [](Admin& a, const Request& r, const policy::Subject&) { return a.Report(r.since_s); }},
     {"queue-ids", true,
      [](Admin& a, const Request&, const policy::Subject& s) -> Result<Json> {
        auto ids = a.QueueIds(s);
@@ -52,18 +54,15 @@ Error Unknown(const std::string& op) {
 }  // namespace
 
 Json ToJson(const Request& r) {
-  return {{"op", r.op},
-          {"subject", r.subject},
-          {"count", r.count},
-          {"ttl_s", r.ttl_s},
-          {"reason", r.reason}};
+  return {{"op", r.op},       {"subject", r.subject}, {"count", r.count},
+          {"ttl_s", r.ttl_s}, {"reason", r.reason},   {"since_s", r.since_s}};
 }
 
 Result<Request> RequestFromJson(const Json& j) {
   const Error bad(ErrorKind::kInvalid,
                   "bad admin request: expected {\"op\": ..., "
                   "\"subject\": ..., \"count\": N, \"ttl_s\": N, "
-                  "\"reason\": ...}");
+                  "\"reason\": ..., \"since_s\": N}");
   if (!j.is_object()) return bad;
   Request r;
   try {
@@ -72,6 +71,7 @@ Result<Request> RequestFromJson(const Json& j) {
     r.count = j.value("count", 20);
     r.ttl_s = j.value("ttl_s", std::int64_t{0});
     r.reason = j.value("reason", std::string());
+    r.since_s = j.value("since_s", std::int64_t{86400});
   } catch (const Json::exception&) {
     return bad;
   }
@@ -80,8 +80,8 @@ Result<Request> RequestFromJson(const Json& j) {
   if (command->needs_subject && r.subject.empty()) {
     return Error(ErrorKind::kInvalid, r.op + " needs a subject");
   }
-  if (r.count < 1 || r.count > 100000 || r.ttl_s < 0) {
-    return Error(ErrorKind::kInvalid, "count must be 1..100000 and ttl_s >= 0");
+  if (r.count < 1 || r.count > 100000 || r.ttl_s < 0 || r.since_s < 1) {
+    return Error(ErrorKind::kInvalid, "count must be 1..100000, ttl_s >= 0 and since_s >= 1");
   }
   return r;
 }

@@ -14,12 +14,13 @@
 namespace floodgate::admin {
 
 struct Request {
-  // status, show, top, lock, unlock, reset, events, queue-ids
+  // status, show, top, lock, unlock, reset, events, report, queue-ids
   std::string op;
   std::string subject;     // show, lock, unlock, reset, queue-ids: "account:alice@example.org"
   int count = 20;          // top, events
   std::int64_t ttl_s = 0;  // lock: 0 until unlocked
   std::string reason;      // lock
+  std::int64_t since_s = 86400;  // report: the last this many seconds
 };
 
 Json ToJson(const Request& r);

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DFLOODGATE_FUZZ=ON -DFLOODGATE_TESTS=OFF \
   -DFLOODGATE_WERROR=ON >/dev/null
-cmake --build build-fuzz -j2 --target config_fuzz subject_fuzz recipient_fuzz reply_fuzz
-for target in config subject recipient reply; do
+cmake --build build-fuzz -j2 --target config_fuzz subject_fuzz recipient_fuzz reply_fuzz \
+  alert_mail_fuzz
+for target in config subject recipient reply alert_mail; do
   work="$(mktemp -d)"
   cp fuzz/corpus/"$target"/* "$work"/
   echo "== ${target}_fuzz for ${seconds}s"
