@@ -96,13 +96,13 @@ Text LockedText(const Alert& a, Writer& w) {
   t.subject_line = "LOCKED " + LogValue(subject) + " (" + LogValue(reason) + ")";
   t.summary = {"floodgate LOCKED " + who + ": no mail from it is accepted now."};
   if (reason == "burst") {
-    t.happened = {"It went on sending after its limit " + LogValue(Field(a, "limit")) +
-                      " refused it, until the refused",
-                  "units in one window reached lock_after times the limit. That is how a",
-                  "stolen password looks: someone is sending spam in its name."};
+    t.happened = {"It went on sending after its limit (" + LogValue(Field(a, "limit")) +
+                      ") refused it, until the units",
+                  "refused in one window reached lock_after times the limit. That is how",
+                  "a stolen password looks: someone is sending spam in its name."};
   } else if (reason == "too_many_networks") {
-    t.happened = {"It was used from more client networks than its limit " +
-                      LogValue(Field(a, "limit")) + " allows",
+    t.happened = {"It was used from more client networks than its limit (" +
+                      LogValue(Field(a, "limit")) + ") allows",
                   "(max_networks) in a short time. That is how a stolen password looks:",
                   "many machines are sending in its name."};
   } else if (Field(a, "by") == "floodgatectl") {
@@ -134,8 +134,8 @@ Text LimitText(const Alert& a, Writer& w) {
   const std::string action = Field(a, "action");
   t.subject_line = "over limit: " + LogValue(subject) + " hit " + LogValue(Field(a, "limit")) +
                    " " + LogValue(Field(a, "count")) + "/" + LogValue(Field(a, "window"));
-  t.summary = {Describe(subject) + " reached its limit " + LogValue(Field(a, "limit")) + ": " +
-               LogValue(Field(a, "count")) + " per " + LogValue(Field(a, "window")) + "."};
+  t.summary = {Describe(subject) + " reached its limit (" + LogValue(Field(a, "limit")) +
+               "): " + LogValue(Field(a, "count")) + " per " + LogValue(Field(a, "window")) + "."};
   t.happened = {"This is the first refusal in this window; more refusals in the same",
                 "window are not reported one by one."};
   if (action == "monitor") {
@@ -349,32 +349,6 @@ std::string BuildAlertMail(const AlertMail& m) {
            : a.event.starts_with("config_") ? ConfigText(a, w)
                                             : OtherText(a, w);
   const std::string host = LogValue(m.host);
-
-  std::string subject = HeaderValue("[floodgate] " + t.subject_line + " on " + host, kMaxSubject);
-  std::string to;
-  for (std::size_t i = 0; i < m.mail_to.size() && i < kMaxRecipients; ++i) {
-    to += (i == 0 ? "" : ",\n ") + HeaderValue(m.mail_to[i], 254);
-  }
-  if (to.empty()) to = "undisclosed-recipients:;";
-  std::string id_host = HeaderValue(m.host, 200);
-  std::replace_if(
-      id_host.begin(), id_host.end(),
-      [](char c) { return c == ' ' || c == '<' || c == '>' || c == '@' || c == '"'; }, '_');
-
-  std::string out;
-  out += fmt::format("From: {}\n", HeaderValue(m.mail_from, 254));
-  out += fmt::format("To: {}\n", to);
-  out += fmt::format("Subject: {}\n", subject);
-  out += fmt::format("Date: {}\n", Date(m.time));
-  out += fmt::format("Message-ID: <{}@{}>\n", HeaderValue(m.message_id, 100),
-                     id_host.empty() ? "localhost" : id_host);
-  out += "Auto-Submitted: auto-generated\n";
-  out += fmt::format("X-Floodgate-Event: {}\n", HeaderValue(LogValue(a.event), 100));
-  out += "MIME-Version: 1.0\n";
-  out += "Content-Type: text/plain; charset=us-ascii\n";
-  out += "Content-Transfer-Encoding: 7bit\n";
-  out += "\n";
-
   std::string body;
   const auto lines = [&](const std::vector<std::string>& ls) {
     for (const std::string& l : ls) body += l + "\n";
@@ -413,6 +387,35 @@ std::string BuildAlertMail(const AlertMail& m) {
         suppressed, by_event, w.ctl());
   }
   body += "\nThe event as logged:\n  " + FormatAlert(a) + "\n";
+  return BuildPlainMail(m, LogValue(a.event), "[floodgate] " + t.subject_line + " on " + host,
+                        body);
+}
+
+std::string BuildPlainMail(const MailEnvelope& m, std::string_view kind, std::string_view subject,
+                           std::string_view body) {
+  std::string to;
+  for (std::size_t i = 0; i < m.mail_to.size() && i < kMaxRecipients; ++i) {
+    to += (i == 0 ? "" : ",\n ") + HeaderValue(m.mail_to[i], 254);
+  }
+  if (to.empty()) to = "undisclosed-recipients:;";
+  std::string id_host = HeaderValue(m.host, 200);
+  std::replace_if(
+      id_host.begin(), id_host.end(),
+      [](char c) { return c == ' ' || c == '<' || c == '>' || c == '@' || c == '"'; }, '_');
+
+  std::string out;
+  out += fmt::format("From: {}\n", HeaderValue(m.mail_from, 254));
+  out += fmt::format("To: {}\n", to);
+  out += fmt::format("Subject: {}\n", HeaderValue(subject, kMaxSubject));
+  out += fmt::format("Date: {}\n", Date(m.time));
+  out += fmt::format("Message-ID: <{}@{}>\n", HeaderValue(m.message_id, 100),
+                     id_host.empty() ? "localhost" : id_host);
+  out += "Auto-Submitted: auto-generated\n";
+  out += fmt::format("X-Floodgate-Event: {}\n", HeaderValue(kind, 100));
+  out += "MIME-Version: 1.0\n";
+  out += "Content-Type: text/plain; charset=us-ascii\n";
+  out += "Content-Transfer-Encoding: 7bit\n";
+  out += "\n";
   return out + SafeBody(body);
 }
 

@@ -21,14 +21,18 @@
 
 namespace floodgate::policy {
 
-struct AlertMail {
-  Alert alert;
+// What the headers of every mail floodgate sends say.
+struct MailEnvelope {
   std::string mail_from;             // envelope and From: sender
   std::vector<std::string> mail_to;  // recipients, for To:
   std::string host;                  // this host's name (text and Message-ID)
-  std::string config_path;           // shown as floodgatectl -c PATH unless the default
-  std::time_t time = 0;              // when the event happened (Date:)
+  std::time_t time = 0;              // Date:
   std::string message_id;            // unique left part of Message-ID
+};
+
+struct AlertMail : MailEnvelope {
+  Alert alert;
+  std::string config_path;  // shown as floodgatectl -c PATH unless the default
   // Mails not sent since the previous one went out (rate limit), by event name.
   std::vector<std::pair<std::string, int>> suppressed;
 };
@@ -37,6 +41,12 @@ struct AlertMail {
 extern const char* const kAlertMailHeaders[10];
 
 std::string BuildAlertMail(const AlertMail& mail);
+
+// Any other mail of floodgate's (the daily report) with the same guarantees: `kind` goes
+// to X-Floodgate-Event, `subject` (cut to 140 bytes) to Subject:, non-ASCII and control
+// bytes in either or in `body` become '?', body lines are broken at 998 bytes.
+std::string BuildPlainMail(const MailEnvelope& envelope, std::string_view kind,
+                           std::string_view subject, std::string_view body);
 
 // What BuildAlertMail guarantees, checked on `message` (unit tests, the fuzz target): ""
 // when it holds, else what is wrong. A header section of kAlertMailHeaders lines (To:

@@ -16,9 +16,12 @@
 #include "admin/admin.h"
 #include "admin/admin_server.h"
 #include "admin/redis_admin_backend.h"
+#include "admin/report.h"
 #include "admin/request.h"
 #include "admin/window_view.h"
 #include "milter/alert_command.h"
+#include "milter/alert_mailer.h"
+#include "policy/alert_mail.h"
 #include "policy/config_loader.h"
 #include "policy/duration.h"
 #include "store/redis_store.h"
@@ -141,6 +144,41 @@ void PrintReset(const Json& j) {
              j["deleted"].get<long>());
 }
 
+// Mails the report to alerts.mail_to through sendmail_path, as the daemon's alert mails
+// go; 0 when sendmail took it.
+int MailReport(const floodgate::policy::Config& config, const Json& report) {
+  const floodgate::policy::AlertsConfig& alerts = config.alerts;
+  if (alerts.mail_to.empty()) {
+    return Fail("--mail: alerts.mail_to in " + config.source + " names nobody to mail", 2);
+  }
+  floodgate::policy::MailEnvelope envelope;
+  envelope.mail_from = alerts.mail_from;
+  envelope.mail_to = alerts.mail_to;
+  envelope.host = floodgate::milter::HostName();
+  envelope.time = std::time(nullptr);
+  envelope.message_id = fmt::format("{}.{}.report.floodgate", envelope.time, getpid());
+  int locks = 0;
+  for (const Json& s : report["subjects"]) locks += static_cast<int>(s["locks"].size());
+  const std::string subject =
+      fmt::format("[floodgate] report for {}: {} subject(s) over limits, {} lock(s), {} locked now",
+                  envelope.host, report["subjects"].size(), locks, report["locked_now"].size());
+  floodgate::milter::ChildJob job = floodgate::milter::SendmailJob(
+      alerts, floodgate::policy::BuildPlainMail(envelope, "report", subject,
+                                                floodgate::admin::ReportText(report)));
+  int status = -1;
+  job.done = [&status](int s) { status = s; };
+  {
+    floodgate::milter::ChildRunner runner;
+    runner.Submit(std::move(job));
+    runner.Drain();
+  }
+  if (status != 0) return Fail(floodgate::milter::SendmailFailure(alerts, status));
+  std::string to;
+  for (const std::string& a : alerts.mail_to) to += (to.empty() ? "" : ", ") + a;
+  fmt::print("report mailed to {}\n", to);
+  return 0;
+}
+
 void Print(const Json& j, bool json, void (*human)(const Json&)) {
   if (json || !human) {
     std::cout << j.dump(json ? 2 : -1) << "\n";
@@ -172,6 +210,13 @@ int main(int argc, char** argv) {
   auto* events = app.add_subcommand("events", "recent events (newest last)");
   auto* queue = app.add_subcommand("queue", "the subject's messages still in the Postfix queue");
   auto* held = app.add_subcommand("held", "messages floodgate put on hold, by subject");
+  auto* report =
+      app.add_subcommand("report", "what happened lately, per subject, and what is locked now");
+  std::string since_text = "24h";
+  bool mail = false;
+  report->add_option("--since", since_text, "the period, back from now (30m, 24h, 7d)")
+      ->capture_default_str();
+  report->add_flag("--mail", mail, "mail the report to alerts.mail_to instead of printing it");
   for (auto* sc : {show, lock, unlock, reset, queue}) {
     sc->add_option("SUBJECT", subject_text, "e.g. account:alice@example.org, ip:203.0.113.9")
         ->required();
@@ -219,6 +264,11 @@ int main(int argc, char** argv) {
     if (!d) return Fail("--ttl: not a duration: " + ttl_text, 2);
     request.ttl_s = *d;
   }
+  if (*report) {
+    auto d = floodgate::policy::ParseDuration(since_text);
+    if (!d) return Fail("--since: not a duration: " + since_text, 2);
+    request.since_s = *d;
+  }
   void (*human)(const Json&) = nullptr;
   if (*status) {
     request.op = "status";
@@ -247,6 +297,9 @@ int main(int argc, char** argv) {
     request.op = "queue-ids";
   } else if (*held) {
     request.op = "held";
+  } else if (*report) {
+    request.op = "report";
+    human = [](const Json& r) { fmt::print("{}", floodgate::admin::ReportText(r)); };
   }
   floodgate::Result<Json> result = Run(*config, request);
   if (result.ok() && *held) {
@@ -321,6 +374,7 @@ int main(int argc, char** argv) {
     };
   }
   if (!result.ok()) return Fail(result.error().message());
+  if (*report && mail) return MailReport(*config, *result);
   Print(*result, json, human);
   return 0;
 }
