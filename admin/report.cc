@@ -196,13 +196,20 @@ std::string ReportText(const Json& r) {
                              s["subject"].get<std::string>(), lock ? "locked" : "unlocked", detail);
         }
       }
-      if (!s["clients"].empty()) {
-        std::string clients;
-        for (const Json& c : s["clients"])
-          clients += (clients.empty() ? "" : ", ") + c.get<std::string>();
-        out += fmt::format("  {} was seen from {}\n", s["subject"].get<std::string>(), clients);
-      }
     }
+  }
+  bool clients_header = false;
+  for (const Json& s : subjects) {
+    if (s["clients"].empty()) continue;
+    if (!clients_header) {
+      out += "\nClients seen:\n";
+      clients_header = true;
+    }
+    std::string clients;
+    for (const Json& c : s["clients"]) {
+      clients += (clients.empty() ? "" : ", ") + c.get<std::string>();
+    }
+    out += fmt::format("  {}: {}\n", s["subject"].get<std::string>(), clients);
   }
   const Json& store = r["store"];
   out += fmt::format(

@@ -98,7 +98,7 @@ TEST(ReportTest, TheTableSaysTheSameInWords) {
         "2026-12-01T19:20:00Z  account:alice@example.org locked (reason burst, by floodgate, "
         "limit submission, 1100 refused)",
         "2026-12-01T19:40:00Z  account:alice@example.org unlocked (by floodgatectl)",
-        "account:alice@example.org was seen from 203.0.113.9, 198.51.100.4",
+        "Clients seen:\n  account:alice@example.org: 203.0.113.9, 198.51.100.4\n",
         "Store: down 1 time(s), back 1 time(s). Config: reloaded 1, rejected 0.",
         "Locked now:\n  account:alice@example.org                reason=burst  expires in 2h",
         "reason=admin  until unlocked"}) {
