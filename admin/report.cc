@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "admin/window_view.h"
 #include "policy/alert_line.h"
@@ -59,11 +60,13 @@ std::string ReportValue(const std::string& v) {
   return plain ? v : policy::LogValue(v);
 }
 
-Json BuildReport(const std::vector<std::string>& lines, std::time_t now, std::int64_t since_s) {
+Json BuildReport(const std::vector<std::string>& lines, std::time_t now, std::int64_t since_s,
+                 std::size_t kept) {
   const std::time_t from = now - static_cast<std::time_t>(since_s);
   std::map<std::string, SubjectDigest> subjects;
   std::map<std::string, int> counts;
   int unreadable = 0, events = 0;
+  std::optional<std::time_t> oldest;
   Json store = {{"down", 0}, {"up", 0}, {"errors", Json::array()}};
   Json config = {{"reloaded", 0}, {"rejected", 0}};
   for (const std::string& line : lines) {
@@ -72,6 +75,7 @@ Json BuildReport(const std::vector<std::string>& lines, std::time_t now, std::in
       ++unreadable;
       continue;
     }
+    if (!oldest || e->time < *oldest) oldest = e->time;
     if (e->time < from || e->time > now) continue;
     ++events;
     const std::string& event = e->alert.event;
@@ -139,20 +143,28 @@ Json BuildReport(const std::vector<std::string>& lines, std::time_t now, std::in
     };
     return key(a) > key(b);
   });
-  return {{"since", policy::UtcStamp(from)},
-          {"until", policy::UtcStamp(now)},
-          {"since_s", since_s},
-          {"events", events},
-          {"unreadable_events", unreadable},
-          {"event_counts", counts},
-          {"subjects", rows},
-          {"store", store},
-          {"config", config}};
+  Json report = {{"since", policy::UtcStamp(from)},
+                 {"until", policy::UtcStamp(now)},
+                 {"since_s", since_s},
+                 {"events", events},
+                 {"unreadable_events", unreadable},
+                 {"event_counts", counts},
+                 {"subjects", rows},
+                 {"store", store},
+                 {"config", config}};
+  if (lines.size() >= kept && oldest && *oldest > from) {
+    report["oldest_event"] = policy::UtcStamp(*oldest);
+  }
+  return report;
 }
 
 std::string ReportText(const Json& r) {
   std::string out = fmt::format("floodgate report, {} to {}: {} event(s)\n\n", r.value("since", ""),
                                 r.value("until", ""), r.value("events", 0));
+  if (r.contains("oldest_event")) {
+    out += fmt::format("The store keeps only its newest events: this covers {} on.\n\n",
+                       r["oldest_event"].get<std::string>());
+  }
   const Json& subjects = r["subjects"];
   if (subjects.empty()) {
     out += "No subject hit a limit or was locked.\n";

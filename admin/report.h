@@ -19,9 +19,11 @@ namespace floodgate::admin {
 
 // `lines`: event lines oldest first ("2026-12-01T19:41:03Z event=... ..."); those older
 // than now - since_s, newer than now or unreadable are left out (the unreadable counted).
-// The result has no "locked_now": Admin::Report adds what the store holds.
+// The result has no "locked_now": Admin::Report adds what the store holds. The store
+// keeps the newest `kept` events: when there are that many and the oldest is inside the
+// period, "oldest_event" says from when the report knows anything.
 nlohmann::json BuildReport(const std::vector<std::string>& lines, std::time_t now,
-                           std::int64_t since_s);
+                           std::int64_t since_s, std::size_t kept = 1000);
 
 // A value from the store as the report shows it: as is when printable ASCII, else
 // LogValue-escaped.

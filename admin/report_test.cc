@@ -82,6 +82,19 @@ TEST(ReportTest, ThePeriodIsSinceSecondsBackFromNow) {
   EXPECT_EQ(r["events"], 9);  // 19:00:00 is in
   EXPECT_EQ(r["config"]["reloaded"], 0);
   EXPECT_EQ(BuildReport({}, kNow, 60)["subjects"], Json::array());
+  EXPECT_FALSE(BuildReport(kLines, kNow, 86400).contains("oldest_event"));
+}
+
+TEST(ReportTest, SaysWhenTheStoredEventsDoNotCoverThePeriod) {
+  // A full list whose oldest event is inside the period: what came before is gone.
+  const std::vector<std::string> newest(kLines.begin() + 1, kLines.end());
+  const Json r = BuildReport(newest, kNow, 86400, newest.size());
+  EXPECT_EQ(r["oldest_event"], "2026-12-01T08:00:00Z");
+  EXPECT_NE(ReportText(r).find("covers 2026-12-01T08:00:00Z on"), std::string::npos);
+  // A full list that reaches back before the period covers it.
+  EXPECT_FALSE(BuildReport(kLines, kNow, 86400, kLines.size()).contains("oldest_event"));
+  // A list that is not full holds every event there was.
+  EXPECT_FALSE(BuildReport(newest, kNow, 86400, newest.size() + 1).contains("oldest_event"));
 }
 
 TEST(ReportTest, TheTableSaysTheSameInWords) {
