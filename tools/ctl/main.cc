@@ -1,7 +1,7 @@
 // floodgatectl: the admin tool. Inspects, locks, unlocks and resets subjects in the store
 // a floodgate.toml names, lists and digests recent events (report, also as a mail to the
-// admin), and holds/releases/deletes a subject's
-// messages still in the Postfix queue. With the Redis store it works on Redis itself;
+// admin), and holds/releases/deletes a subject's messages still in the Postfix queue.
+// With the Redis store it works on Redis itself;
 // with the memory store it asks the running daemon through store.admin_socket, which
 // performs the same operations on its own counts. Human-readable tables by default,
 // --json for scripts. Exit codes: 0 ok, 1 failure (store or daemon unreachable,
