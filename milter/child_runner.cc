@@ -68,7 +68,9 @@ std::size_t ChildRunner::dropped() const {
 
 void ChildRunner::Drain() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return queue_.empty() && running_.empty() && starting_ == 0; });
+  cv_.wait(lock, [this] {
+    return queue_.empty() && running_.empty() && starting_ == 0 && finishing_ == 0;
+  });
 }
 
 void ChildRunner::Reap() {
@@ -85,10 +87,13 @@ void ChildRunner::Reap() {
       ended.emplace_back(std::move(r.done), status);
       return true;
     });
+    finishing_ += ended.size();  // Drain waits for their `done` too
   }
   for (auto& [done, status] : ended) {
     if (done) done(status);
   }
+  std::lock_guard lock(mu_);
+  finishing_ -= ended.size();
 }
 
 std::optional<ChildRunner::Running> ChildRunner::Start(ChildJob job) {

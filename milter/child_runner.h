@@ -61,7 +61,8 @@ class ChildRunner {
   std::condition_variable cv_;
   std::deque<ChildJob> queue_;
   std::vector<Running> running_;
-  std::size_t starting_ = 0;
+  std::size_t starting_ = 0;   // taken from the queue, not yet running
+  std::size_t finishing_ = 0;  // reaped, their `done` not yet returned
   std::size_t dropped_ = 0;
   bool stop_ = false;
   std::thread worker_;
