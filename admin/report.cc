@@ -233,6 +233,19 @@ std::string ReportText(const Json& r) {
     out += fmt::format("({} stored event line(s) could not be read.)\n",
                        r["unreadable_events"].get<int>());
   }
+  if (r.contains("held") && !r["held"].empty()) {
+    out += "\nPut on hold by floodgate (recorded queue ids, and how many are still held):\n";
+    for (const Json& h : r["held"]) {
+      out += fmt::format("  {:<40} recorded {}, {}\n", h["subject"].get<std::string>(),
+                         h["recorded"].get<std::size_t>(),
+                         h.contains("held_now") && h["held_now"].is_number()
+                             ? fmt::format("held now {}", h["held_now"].get<std::size_t>())
+                             : std::string("held now unknown"));
+    }
+    if (r.contains("held_now_error")) {
+      out += "  (" + r["held_now_error"].get<std::string>() + ")\n";
+    }
+  }
   if (r.contains("locked_now")) {
     if (r["locked_now"].empty()) {
       out += "\nLocked now: nothing.\n";

@@ -29,8 +29,8 @@ nlohmann::json BuildReport(const std::vector<std::string>& lines, std::time_t no
 // LogValue-escaped.
 std::string ReportValue(const std::string& value);
 
-// The report (with "locked_now") as text: a table of subjects, then the locks, then what
-// is locked now.
+// The report (with "locked_now", and "held" when Admin::Report added it) as text: a table
+// of subjects, then the locks, the clients, the holds, then what is locked now.
 std::string ReportText(const nlohmann::json& report);
 
 }  // namespace floodgate::admin

@@ -5,6 +5,7 @@
 #include "admin/admin.h"
 #include "admin/memory_admin_backend.h"
 #include "admin/request.h"
+#include "policy/planner.h"
 #include "store/memory_store.h"
 
 namespace floodgate::admin {
@@ -21,6 +22,11 @@ TEST(ReportAdminTest, ReportsTheLocksMadeAndWhatIsLockedNow) {
   ASSERT_TRUE(admin.Lock(subject("account:alice@example.org"), 3600, "hijacked").ok());
   ASSERT_TRUE(admin.Lock(subject("account:bob@example.org"), 0, "").ok());
   ASSERT_TRUE(admin.Unlock(subject("account:bob@example.org")).ok());
+  // The daemon records the queue ids it put on hold under the subject.
+  const std::string held_key =
+      policy::HeldKey("fg:", policy::SubjectKind::kAccount, "c@example.org");
+  ASSERT_TRUE(backend.Append(held_key, "4AbC1", 100, 3'600'000'000).ok());
+  ASSERT_TRUE(backend.Append(held_key, "4AbC2", 100, 3'600'000'000).ok());
 
   Request request;
   request.op = "report";
@@ -43,6 +49,10 @@ TEST(ReportAdminTest, ReportsTheLocksMadeAndWhatIsLockedNow) {
   EXPECT_EQ(r["locked_now"][0]["subject"], "account:alice@example.org");
   EXPECT_EQ(r["locked_now"][0]["reason"], "hijacked");
   EXPECT_LE(r["locked_now"][0]["expires_in_s"].get<double>(), 3600.0);
+
+  EXPECT_EQ(r["held"], (Json::array({{{"subject", "account:c@example.org"},
+                                      {"recorded", 2},
+                                      {"queue_ids", {"4AbC1", "4AbC2"}}}})));
 
   request.since_s = 0;
   EXPECT_FALSE(RequestFromJson(ToJson(request)).ok()) << "an empty period is refused";

@@ -120,6 +120,18 @@ TEST(ReportTest, TheTableSaysTheSameInWords) {
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
   r["locked_now"] = Json::array();
   EXPECT_NE(ReportText(r).find("Locked now: nothing."), std::string::npos);
+  EXPECT_EQ(ReportText(r).find("on hold"), std::string::npos);
+  r["held"] = Json::array(
+      {{{"subject", "account:school@example.org"}, {"recorded", 300}, {"held_now", 280}},
+       {{"subject", "account:b@example.org"}, {"recorded", 2}}});
+  r["held_now_error"] = "postqueue -j failed";
+  EXPECT_NE(ReportText(r).find("on hold by floodgate (recorded queue ids, and how many are still "
+                               "held):\n  account:school@example.org               recorded 300, "
+                               "held now 280\n  account:b@example.org"),
+            std::string::npos)
+      << ReportText(r);
+  EXPECT_NE(ReportText(r).find("recorded 2, held now unknown\n  (postqueue -j failed)"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "admin/admin.h"
 #include "admin/admin_server.h"
@@ -145,6 +146,33 @@ void PrintReset(const Json& j) {
              j["deleted"].get<long>());
 }
 
+// Says for each subject's recorded holds how many are still in this host's hold queue
+// (postqueue -j); when postqueue fails, the report says so instead.
+void AddHeldNow(Json& report, const std::string& postfix_config) {
+  if (!report.contains("held") || report["held"].empty()) return;
+  std::vector<std::string> ids;
+  for (const Json& h : report["held"]) {
+    for (const Json& id : h["queue_ids"]) ids.push_back(id.get<std::string>());
+  }
+  auto queued = floodgate::ctl::FindQueued(ids, postfix_config);
+  if (!queued.ok()) {
+    report["held_now_error"] = queued.error().message();
+    return;
+  }
+  std::set<std::string> on_hold;
+  for (const auto& m : *queued) {
+    if (m.queue_name == "hold") on_hold.insert(m.queue_id);
+  }
+  for (Json& h : report["held"]) {
+    Json now = Json::array();
+    for (const Json& id : h["queue_ids"]) {
+      if (on_hold.count(id.get<std::string>()) != 0) now.push_back(id);
+    }
+    h["held_now"] = now.size();
+    h["held_now_ids"] = now;
+  }
+}
+
 // Mails the report to alerts.mail_to through sendmail_path, as the daemon's alert mails
 // go; 0 when sendmail took it.
 int MailReport(const floodgate::policy::Config& config, const Json& report) {
@@ -218,6 +246,8 @@ int main(int argc, char** argv) {
   report->add_option("--since", since_text, "the period, back from now (30m, 24h, 7d)")
       ->capture_default_str();
   report->add_flag("--mail", mail, "mail the report to alerts.mail_to instead of printing it");
+  report->add_option("--postfix-config", postfix_config,
+                     "Postfix config directory (postqueue -c), to count what is still held");
   for (auto* sc : {show, lock, unlock, reset, queue}) {
     sc->add_option("SUBJECT", subject_text, "e.g. account:alice@example.org, ip:203.0.113.9")
         ->required();
@@ -375,6 +405,7 @@ int main(int argc, char** argv) {
     };
   }
   if (!result.ok()) return Fail(result.error().message());
+  if (*report) AddHeldNow(*result, postfix_config);
   if (*report && mail) return MailReport(*config, *result);
   Print(*result, json, human);
   return 0;
