@@ -14,12 +14,14 @@ TEST(PlannerMailFromTest, TheAlertMailSenderIsExemptOnlyAsALocalSubmission) {
   limit.subject = SubjectKind::kSender;
   limit.count = CountKind::kMessages;
   limit.rates = {Rate{1, 3600, 1, "1/1h"}};
+  limit.traffic = DefaultTraffic(SubjectKind::kSender);
   config.limits = {limit};
   config.exempt.local_senders = {"floodgate@mx1.example.org"};
 
   Facts local;
   local.client = Address::Parse("127.0.0.1");
   local.local_submission = true;
+  local.traffic = Traffic::kLocal;
   local.sender = "floodgate@mx1.example.org";
   Event eom;
   eom.stage = Stage::kEndOfMessage;
@@ -28,6 +30,7 @@ TEST(PlannerMailFromTest, TheAlertMailSenderIsExemptOnlyAsALocalSubmission) {
 
   Facts smtp = local;
   smtp.local_submission = false;
+  smtp.traffic = Traffic::kRelay;
   EXPECT_FALSE(IsExempt(config.exempt, smtp));
   EXPECT_EQ(MakePlan(config, smtp, Event{}).checks.size(), 1u);
 
