@@ -43,7 +43,7 @@ void CommandAlertSink::Emit(const policy::Alert& alert) {
   if (!config->alerts.alert_command.empty()) {
     runner_.Submit(AlertCommandJob(config->alerts.alert_command, alert));
   }
-  if (std::optional<ChildJob> mail = mailer_.Mail(config->alerts, alert)) {
+  if (std::optional<ChildJob> mail = mailer_.Mail(*config, alert)) {
     mail->done = [this, alerts = config->alerts](int status) {
       if (status != 0) inner_.Error(SendmailFailure(alerts, status));
     };

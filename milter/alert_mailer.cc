@@ -21,15 +21,17 @@ std::string HostName() {
 AlertMailer::AlertMailer(std::string config_path)
     : config_path_(std::move(config_path)), host_(HostName()) {}
 
-std::optional<ChildJob> AlertMailer::Mail(const policy::AlertsConfig& alerts,
+std::optional<ChildJob> AlertMailer::Mail(const policy::Config& config,
                                           const policy::Alert& alert) {
+  const policy::AlertsConfig& alerts = config.alerts;
   if (alerts.mail_to.empty() || std::find(alerts.mail_events.begin(), alerts.mail_events.end(),
                                           alert.event) == alerts.mail_events.end()) {
     return std::nullopt;
   }
-  std::string subject;
+  std::string subject, limit;
   for (const auto& [k, v] : alert.fields) {
     if (k == "subject") subject = v;
+    if (k == "limit") limit = v;
   }
   const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::steady_clock::now().time_since_epoch())
@@ -47,6 +49,9 @@ std::optional<ChildJob> AlertMailer::Mail(const policy::AlertsConfig& alerts,
   mail.mail_to = alerts.mail_to;
   mail.host = host_;
   mail.config_path = config_path_;
+  for (const policy::Limit& l : config.limits) {
+    if (l.name == limit) mail.locked_action = policy::ToString(l.locked_action);
+  }
   mail.time = std::time(nullptr);
   return SendmailJob(alerts, policy::BuildAlertMail(mail));
 }

@@ -23,8 +23,9 @@ class AlertMailer {
   // `config_path`: the config file the daemon (or floodgatectl) was started with.
   explicit AlertMailer(std::string config_path);
 
-  // The job that mails `alert`, or nullopt when it is not to be mailed (now).
-  std::optional<ChildJob> Mail(const policy::AlertsConfig& alerts, const policy::Alert& alert);
+  // The job that mails `alert` as `config` says, or nullopt when it is not to be mailed
+  // (now).
+  std::optional<ChildJob> Mail(const policy::Config& config, const policy::Alert& alert);
 
  private:
   const std::string config_path_;

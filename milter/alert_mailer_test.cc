@@ -52,12 +52,13 @@ class AlertMailerTest : public ::testing::Test {
     return {"locked", {{"subject", "account:" + login}, {"reason", "burst"}}};
   }
   fs::path dir_;
-  policy::AlertsConfig alerts_;
+  policy::Config config_;
+  policy::AlertsConfig& alerts_ = config_.alerts;
 };
 
 TEST_F(AlertMailerTest, SendmailGetsTheRecipientsAfterDashDashAndTheMailOnStdin) {
   AlertMailer mailer("/srv/floodgate.toml");
-  std::optional<ChildJob> job = mailer.Mail(alerts_, Locked("alice@example.org"));
+  std::optional<ChildJob> job = mailer.Mail(config_, Locked("alice@example.org"));
   ASSERT_TRUE(job);
   std::atomic<int> status{-2};
   job->done = [&](int s) { status = s; };
@@ -77,20 +78,32 @@ TEST_F(AlertMailerTest, SendmailGetsTheRecipientsAfterDashDashAndTheMailOnStdin)
 
 TEST_F(AlertMailerTest, OnlyTheConfiguredEventsAndNotTwiceAnHour) {
   AlertMailer mailer("");
-  EXPECT_TRUE(mailer.Mail(alerts_, Locked("a@example.org")));
-  EXPECT_FALSE(mailer.Mail(alerts_, Locked("a@example.org"))) << "same lock within the hour";
-  EXPECT_FALSE(mailer.Mail(alerts_, {"limit_exceeded", {{"subject", "account:a@example.org"}}}))
+  EXPECT_TRUE(mailer.Mail(config_, Locked("a@example.org")));
+  EXPECT_FALSE(mailer.Mail(config_, Locked("a@example.org"))) << "same lock within the hour";
+  EXPECT_FALSE(mailer.Mail(config_, {"limit_exceeded", {{"subject", "account:a@example.org"}}}))
       << "not in the default mail_events";
   // The next mail that goes out says one was held back.
-  std::optional<ChildJob> down = mailer.Mail(alerts_, {"store_down", {{"store", "redis"}}});
+  std::optional<ChildJob> down = mailer.Mail(config_, {"store_down", {{"store", "redis"}}});
   ASSERT_TRUE(down);
   EXPECT_NE(down->input->find("1 more alert mail(s) were not sent"), std::string::npos)
       << *down->input;
-  std::optional<ChildJob> b = mailer.Mail(alerts_, Locked("b@example.org"));
+  std::optional<ChildJob> b = mailer.Mail(config_, Locked("b@example.org"));
   ASSERT_TRUE(b);
   EXPECT_EQ(b->input->find("were not sent"), std::string::npos) << "told once";
   alerts_.mail_to.clear();
-  EXPECT_FALSE(mailer.Mail(alerts_, Locked("c@example.org"))) << "no mail_to, no mail";
+  EXPECT_FALSE(mailer.Mail(config_, Locked("c@example.org"))) << "no mail_to, no mail";
+}
+
+TEST_F(AlertMailerTest, ALockOfAHoldingLimitSaysTheMailIsHeld) {
+  policy::Limit limit;
+  limit.name = "submission";
+  limit.locked_action = policy::LockedAction::kHold;
+  config_.limits = {limit};
+  AlertMailer mailer("");
+  std::optional<ChildJob> job = mailer.Mail(
+      config_, {"locked", {{"subject", "account:a@example.org"}, {"limit", "submission"}}});
+  ASSERT_TRUE(job);
+  EXPECT_NE(job->input->find("put on Postfix's hold queue"), std::string::npos) << *job->input;
 }
 
 TEST_F(AlertMailerTest, AFailingSendmailIsReported) {

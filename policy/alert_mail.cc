@@ -88,7 +88,7 @@ class Writer {
   std::string ctl_ = "floodgatectl";
 };
 
-Text LockedText(const Alert& a, Writer& w) {
+Text LockedText(const Alert& a, const std::string& locked_action, Writer& w) {
   Text t;
   const std::string subject = Field(a, "subject");
   const std::string reason = Field(a, "reason");
@@ -112,15 +112,24 @@ Text LockedText(const Alert& a, Writer& w) {
     t.happened = {"It was locked for the reason " + LogValue(reason) + "."};
   }
   const std::string ttl = Field(a, "ttl");
-  t.did = {"Every new message from it is refused with",
-           "\"550 5.7.1 ... locked for sending, contact your administrator\".",
-           ttl.empty() || ttl == "none" ? "The lock stays until you unlock it."
-                                        : "The lock ends by itself after " + LogValue(ttl) +
-                                              " unless you unlock it earlier.",
-           "Mail accepted before the lock may still be in the Postfix queue."};
+  if (locked_action == "hold") {
+    t.did = {"Every new message from it is accepted and put on Postfix's hold queue:",
+             "nothing of it is delivered until you release or delete it."};
+  } else {
+    t.did = {"Every new message from it is refused with",
+             "\"550 5.7.1 ... locked for sending, contact your administrator\"."};
+  }
+  t.did.push_back(ttl.empty() || ttl == "none" ? "The lock stays until you unlock it."
+                                               : "The lock ends by itself after " + LogValue(ttl) +
+                                                     " unless you unlock it earlier.");
+  t.did.push_back("Mail accepted before the lock may still be in the Postfix queue.");
   w.Command(t, "See its counts and its lock", subject, "show");
   w.CommandSuffix(t, "Delete what it left in the queue (without --delete: only list it)", subject,
                   "queue", "--delete");
+  if (locked_action == "hold") {
+    w.CommandSuffix(t, "Or, if it was legitimate, release what is held", subject, "queue",
+                    "--release");
+  }
   w.Command(t,
             subject.starts_with("account:") ? "Change its password, then let it send again"
                                             : "When it is safe, let it send again",
@@ -140,6 +149,9 @@ Text LimitText(const Alert& a, Writer& w) {
                 "window are not reported one by one."};
   if (action == "monitor") {
     t.did = {"Nothing: the limit is in monitor mode, the mail went through."};
+  } else if (action == "hold") {
+    t.did = {"Mail over the limit is accepted and put on Postfix's hold queue: nothing",
+             "of it is delivered until you release or delete it."};
   } else if (action == "reject") {
     t.did = {"Mail over the limit is refused with 550 5.7.1 (the sender gets a bounce)."};
   } else {
@@ -147,6 +159,10 @@ Text LimitText(const Alert& a, Writer& w) {
              "sender's server or mail client retries, nothing is lost."};
   }
   w.Command(t, "See how far over it is", subject, "show");
+  if (action == "hold") {
+    w.CommandSuffix(t, "If the held mail is legitimate, release it", subject, "queue", "--release");
+    w.CommandSuffix(t, "If it is spam, delete it", subject, "queue", "--delete");
+  }
   w.Command(t, "If it was hijacked, stop it at once", subject, "lock");
   return t;
 }
@@ -341,7 +357,7 @@ std::string ShellWord(std::string_view word) {
 std::string BuildAlertMail(const AlertMail& m) {
   const Alert& a = m.alert;
   Writer w(m);
-  Text t = a.event == "locked"              ? LockedText(a, w)
+  Text t = a.event == "locked"              ? LockedText(a, m.locked_action, w)
            : a.event == "limit_exceeded"    ? LimitText(a, w)
            : a.event == "unlocked"          ? UnlockedText(a, w)
            : a.event == "store_down"        ? StoreDownText(a, w)

@@ -33,6 +33,9 @@ struct MailEnvelope {
 struct AlertMail : MailEnvelope {
   Alert alert;
   std::string config_path;  // shown as floodgatectl -c PATH unless the default
+  // The locked event's limit's locked_action: "hold" (the locked subject's mail goes to
+  // the hold queue) or "reject" (the default).
+  std::string locked_action = "reject";
   // Mails not sent since the previous one went out (rate limit), by event name.
   std::vector<std::pair<std::string, int>> suppressed;
 };

@@ -83,6 +83,32 @@ TEST(AlertMailTest, HostileLoginsInjectNoHeaderAndCommandsStayExact) {
       << m;
 }
 
+TEST(AlertMailTest, AHoldingLockSaysTheMailIsHeldAndHowToReleaseIt) {
+  AlertMail mail = LockMail();
+  mail.locked_action = "hold";
+  const std::string body = Body(BuildAlertMail(mail));
+  EXPECT_NE(body.find("accepted and put on Postfix's hold queue"), std::string::npos) << body;
+  EXPECT_EQ(body.find("550 5.7.1"), std::string::npos) << body;
+  EXPECT_NE(body.find("floodgatectl queue account:alice@example.org --release\n"),
+            std::string::npos)
+      << body;
+
+  mail.alert = {"limit_exceeded",
+                {{"subject", "account:school@example.org"},
+                 {"limit", "submission"},
+                 {"window", "1h"},
+                 {"count", "100"},
+                 {"action", "hold"}}};
+  const std::string over = Body(BuildAlertMail(mail));
+  EXPECT_NE(over.find("put on Postfix's hold queue"), std::string::npos) << over;
+  EXPECT_NE(over.find("floodgatectl queue account:school@example.org --release\n"),
+            std::string::npos)
+      << over;
+  EXPECT_NE(over.find("floodgatectl queue account:school@example.org --delete\n"),
+            std::string::npos)
+      << over;
+}
+
 TEST(AlertMailTest, SaysHowManyMailsWereSuppressed) {
   AlertMail mail = LockMail();
   mail.suppressed = {{"limit_exceeded", 12}, {"locked", 3}};

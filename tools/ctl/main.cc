@@ -45,7 +45,7 @@ void Notify(const floodgate::policy::Config& config, const floodgate::policy::Al
     runner.Submit(floodgate::milter::AlertCommandJob(config.alerts.alert_command, alert));
   }
   floodgate::milter::AlertMailer mailer(config.source.starts_with("(") ? "" : config.source);
-  if (auto mail = mailer.Mail(config.alerts, alert)) runner.Submit(std::move(*mail));
+  if (auto mail = mailer.Mail(config, alert)) runner.Submit(std::move(*mail));
   runner.Drain();  // a short-lived tool: let the notifications finish before exiting
 }
 
