@@ -822,6 +822,15 @@ class Postfix(_Managed):
 # ---------------------------------------------------------------------------- config
 
 
+def build_path(*parts):
+    """A file of the build tree: $FLOODGATE_BUILD, or (run by hand) the build dir of
+    $FLOODGATE_BIN, e.g. build_path("tools", "ctl", "floodgatectl")."""
+    build = os.environ.get("FLOODGATE_BUILD")
+    if not build:
+        build = os.path.dirname(os.path.dirname(os.environ.get("FLOODGATE_BIN", "")))
+    return os.path.join(build, *parts)
+
+
 def limit_toml(name, subject, rate, count="messages", action="tempfail", **extra):
     """One [[limit]] table; `rate` is a string or a list of strings."""
     rates = [rate] if isinstance(rate, str) else list(rate)

@@ -20,8 +20,8 @@ import re
 import subprocess
 import unittest
 
-from harness import (E2ETestCase, Floodgate, Postfix, floodgate_toml, limit_toml, make_tempdir,
-                     remove_tempdir, wait_for)
+from harness import (E2ETestCase, Floodgate, Postfix, build_path, floodgate_toml, limit_toml,
+                     make_tempdir, remove_tempdir, wait_for)
 from smtp_client import Session
 
 VICTIM = "victim@example.test"
@@ -30,13 +30,6 @@ ADMIN = "postmaster@example.net"
 MAIL_FROM = "floodgate@fg-e2e.example.test"
 LIMIT, LOCK_AFTER = 10, 10
 LOCKED = "550 5.7.1 account locked for sending, contact your administrator"
-
-
-def build_path(*parts):
-    build = os.environ.get("FLOODGATE_BUILD")
-    if not build:  # run by hand: next to the daemon's build dir
-        build = os.path.dirname(os.path.dirname(os.environ.get("FLOODGATE_BIN", "")))
-    return os.path.join(build, *parts)
 
 
 class AlertMailTest(E2ETestCase, unittest.TestCase):

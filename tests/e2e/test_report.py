@@ -11,17 +11,11 @@ import os
 import subprocess
 import unittest
 
-from harness import E2ETestCase, Floodgate, RedisServer, floodgate_toml, limit_toml
+from harness import (E2ETestCase, Floodgate, RedisServer, build_path, floodgate_toml,
+                     limit_toml)
 
 ACCOUNT = "user0@example.org"  # floodgate-bench --accounts 1
 HIJACKED = "account:mallory@example.org"
-
-
-def build_path(*parts):
-    build = os.environ.get("FLOODGATE_BUILD")
-    if not build:  # run by hand: next to the daemon's build dir
-        build = os.path.dirname(os.path.dirname(os.environ.get("FLOODGATE_BIN", "")))
-    return os.path.join(build, *parts)
 
 
 class ReportTest(E2ETestCase, unittest.TestCase):
