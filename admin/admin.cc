@@ -216,40 +216,34 @@ Result<Json> Admin::Report(std::int64_t since_s) {
   const std::string& prefix = config_.store.key_prefix;
   auto keys = backend_.Keys(prefix + "{");
   if (!keys.ok()) return keys.error();
-  // The subject whose `suffix` key ("!lock", "!held") `key` is, as the report shows it.
-  const auto subject_of = [&](const std::string& key,
-                              std::string_view suffix) -> std::optional<std::string> {
-    const auto close = key.find('}');
-    if (close == std::string::npos || key.size() != close + 1 + suffix.size() ||
-        key.compare(close + 1, std::string::npos, suffix) != 0) {
-      return std::nullopt;
-    }
-    return ReportValue(
-        DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1)));
-  };
-  Json locked = Json::array(), held = Json::array();
+  Json locked = Json::array();
   for (const std::string& key : *keys) {
-    if (auto subject = subject_of(key, "!lock")) {
-      auto lock = backend_.GetLock(key);
-      if (!lock.ok()) return lock.error();
-      if (!lock->has_value()) continue;  // expired since Keys
-      Json l = {{"subject", *subject}, {"reason", ReportValue((*lock)->reason)}};
-      l["expires_in_s"] =
-          (*lock)->expires_in_us ? Json(*(*lock)->expires_in_us / 1'000'000.0) : Json(nullptr);
-      locked.push_back(l);
-    } else if (auto held_subject = subject_of(key, "!held")) {
-      // The queue ids floodgate put on hold; whether each is still held only the Postfix
-      // host knows (floodgatectl asks postqueue).
-      auto ids = backend_.List(key, 0);
-      if (!ids.ok()) return ids.error();
-      if (ids->empty()) continue;
-      held.push_back({{"subject", *held_subject},
-                      {"recorded", ids->size()},
-                      {"queue_ids", std::vector<std::string>(ids->rbegin(), ids->rend())}});
+    const auto close = key.find('}');
+    if (close == std::string::npos || key.compare(close, std::string::npos, "}!lock") != 0) {
+      continue;
     }
+    auto lock = backend_.GetLock(key);
+    if (!lock.ok()) return lock.error();
+    if (!lock->has_value()) continue;  // expired since Keys
+    Json l = {
+        {"subject",
+         ReportValue(DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1)))},
+        {"reason", ReportValue((*lock)->reason)}};
+    l["expires_in_s"] =
+        (*lock)->expires_in_us ? Json(*(*lock)->expires_in_us / 1'000'000.0) : Json(nullptr);
+    locked.push_back(l);
   }
   report["locked_now"] = locked;
-  report["held"] = held;
+  // The queue ids floodgate put on hold; whether each is still held only the Postfix host
+  // knows (floodgatectl asks postqueue).
+  auto held = Held();
+  if (!held.ok()) return held.error();
+  report["held"] = Json::array();
+  for (const auto& [subject, ids] : held->items()) {
+    if (ids.empty()) continue;
+    report["held"].push_back(
+        {{"subject", ReportValue(subject)}, {"recorded", ids.size()}, {"queue_ids", ids}});
+  }
   return report;
 }
 
