@@ -831,6 +831,14 @@ def build_path(*parts):
     return os.path.join(build, *parts)
 
 
+def build_tool(*parts):
+    """build_path(*parts), which must be an executable (else the test fails)."""
+    path = build_path(*parts)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"not an executable: {path!r} (set FLOODGATE_BUILD)")
+    return path
+
+
 def limit_toml(name, subject, rate, count="messages", action="tempfail", **extra):
     """One [[limit]] table; `rate` is a string or a list of strings."""
     rates = [rate] if isinstance(rate, str) else list(rate)

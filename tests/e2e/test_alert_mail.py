@@ -20,7 +20,7 @@ import re
 import subprocess
 import unittest
 
-from harness import (E2ETestCase, Floodgate, Postfix, build_path, floodgate_toml, limit_toml,
+from harness import (E2ETestCase, Floodgate, Postfix, build_tool, floodgate_toml, limit_toml,
                      make_tempdir, remove_tempdir, wait_for)
 from smtp_client import Session
 
@@ -36,9 +36,7 @@ class AlertMailTest(E2ETestCase, unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.ctl_bin = build_path("tools", "ctl", "floodgatectl")
-        if not os.access(self.ctl_bin, os.X_OK):
-            self.fail(f"not an executable: {self.ctl_bin!r} (set FLOODGATE_BUILD)")
+        self.ctl_bin = build_tool("tools", "ctl", "floodgatectl")
         self.tools = make_tempdir("sendmail-wrapper")
         self.addCleanup(remove_tempdir, self.tools)
         self.sendmail = os.path.join(self.tools, "sendmail")

@@ -15,7 +15,7 @@ import os
 import subprocess
 import unittest
 
-from harness import E2ETestCase, Floodgate, build_path, floodgate_toml, limit_toml
+from harness import E2ETestCase, Floodgate, build_tool, floodgate_toml, limit_toml
 
 ACCOUNT = "user0@example.org"  # floodgate-bench --accounts 1
 SUBJECT = f"account:{ACCOUNT}"
@@ -25,11 +25,8 @@ class MemoryAdminTest(E2ETestCase, unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.ctl_bin = build_path("tools", "ctl", "floodgatectl")
-        self.bench_bin = build_path("tools", "floodgate-bench")
-        for b in (self.ctl_bin, self.bench_bin):
-            if not os.access(b, os.X_OK):
-                self.fail(f"not an executable: {b!r} (set FLOODGATE_BUILD)")
+        self.ctl_bin = build_tool("tools", "ctl", "floodgatectl")
+        self.bench_bin = build_tool("tools", "floodgate-bench")
         limit = limit_toml("submission", "account", "3/1h", count="messages")
         self.fg = self.use(Floodgate(floodgate_toml(limit, backend="memory")))
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 import unittest
 
-from harness import (E2ETestCase, Floodgate, RedisServer, build_path, floodgate_toml,
+from harness import (E2ETestCase, Floodgate, RedisServer, build_tool, floodgate_toml,
                      limit_toml)
 
 ACCOUNT = "user0@example.org"  # floodgate-bench --accounts 1
@@ -22,11 +22,8 @@ class ReportTest(E2ETestCase, unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.ctl_bin = build_path("tools", "ctl", "floodgatectl")
-        self.bench_bin = build_path("tools", "floodgate-bench")
-        for b in (self.ctl_bin, self.bench_bin):
-            if not os.access(b, os.X_OK):
-                self.fail(f"not an executable: {b!r} (set FLOODGATE_BUILD)")
+        self.ctl_bin = build_tool("tools", "ctl", "floodgatectl")
+        self.bench_bin = build_tool("tools", "floodgate-bench")
 
     def ctl(self, *args, status=0):
         argv = [self.ctl_bin, "-c", self.fg.config_path, *args]
