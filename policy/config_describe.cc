@@ -1,6 +1,7 @@
 // DescribeConfig: what `floodgate -n` prints - the effective settings in words, with what
 // each GCRA window actually lets through, so an admin can check a config before trusting it.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "policy/config_loader.h"
 #include "policy/duration.h"
@@ -129,6 +130,11 @@ std::string DescribeConfig(const Config& c) {
   }
   out += fmt::format("alerts:  syslog facility {}, alert command {}\n", c.alerts.syslog_facility,
                      c.alerts.alert_command.empty() ? "(none)" : c.alerts.alert_command);
+  if (!c.alerts.mail_to.empty()) {
+    out += fmt::format("         mail to {} on {}, from {} via {}\n",
+                       fmt::join(c.alerts.mail_to, ", "), fmt::join(c.alerts.mail_events, ", "),
+                       c.alerts.mail_from, c.alerts.sendmail_path);
+  }
   out += fmt::format("metrics: {}\n\n",
                      c.metrics_listen.empty() ? "off" : "http://" + c.metrics_listen + "/metrics");
 

@@ -187,6 +187,10 @@ TEST(ConfigLoaderTest, AlertMailHasDefaultsAndExemptsItsOwnSender) {
   EXPECT_EQ(c->alerts.mail_from, "Floodgate@MX1.example.org");
   EXPECT_EQ(c->alerts.sendmail_path, "/usr/lib/sendmail");
   EXPECT_EQ(c->exempt.local_senders, (std::vector<std::string>{"floodgate@mx1.example.org"}));
+  EXPECT_TRUE(Contains(DescribeConfig(*c),
+                       "mail to postmaster@example.org, oncall@example.org on unlocked, locked, "
+                       "from Floodgate@MX1.example.org via /usr/lib/sendmail\n"))
+      << DescribeConfig(*c);
 }
 
 TEST(ConfigLoaderTest, NeverThrowsOnJunk) {
