@@ -31,8 +31,7 @@ TEST(ReplyTest, StoreAndHoldFailuresAreTemporary) {
 TEST(ReplyTest, AnAdminsTextKeepsTheCodeAndIsMadeSafe) {
   Limit l;
   l.reply = "100% over, see https://example.org/limits";
-  EXPECT_EQ(RefusalReply(l, Action::kTempfail).text,
-            "100%% over, see https://example.org/limits");
+  EXPECT_EQ(RefusalReply(l, Action::kTempfail).text, "100%% over, see https://example.org/limits");
   EXPECT_EQ(RefusalReply(l, Action::kReject).code, "550");
 }
 

@@ -210,7 +210,9 @@ int MailReport(const floodgate::policy::Config& config, const Json& report) {
 
 void Print(const Json& j, bool json, void (*human)(const Json&)) {
   if (json || !human) {
-    std::cout << j.dump(json ? 2 : -1) << "\n";
+    // Logins and addresses are bytes from the network, not always UTF-8: replaced, never
+    // thrown on.
+    std::cout << j.dump(json ? 2 : -1, ' ', false, Json::error_handler_t::replace) << "\n";
   } else {
     human(j);
   }
