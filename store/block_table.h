@@ -6,7 +6,9 @@
 // table owns its blocks. Each slot also keeps 32 bits of the key's hash (probes compare it
 // before touching the block) and a coarse expiry in whole seconds, rounded up, so sweeping
 // and eviction scan the slot array alone. Deletion shifts the rest of a cluster back, so
-// there are no tombstones and a lookup never scans more than its cluster.
+// there are no tombstones and a lookup never scans more than its cluster. The table grows
+// (doubling) beyond seven eighths full: linear probing stays short there thanks to the
+// inline hash tags, and the slot array costs 16 to 37 bytes per key.
 // Thread-safety: none; the memory store guards it with its mutex.
 #pragma once
 
@@ -48,6 +50,9 @@ class BlockTable {
 
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return slots_.size(); }
+  // Changes whenever an entry moves to another slot (growth, erasure): a scan in several
+  // steps (ForEachIn) is complete only if it did not change in between.
+  std::uint64_t layout() const { return layout_; }
 
   // The slot holding `key`, or nullptr. Valid until the next Insert or Erase.
   Slot* Find(std::string_view key) {
@@ -63,7 +68,7 @@ class BlockTable {
 
   // Adds `block`, whose key must not be in the table yet; returns its slot.
   Slot& Insert(B* block, std::uint32_t expires_s) {
-    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    if ((size_ + 1) * 8 > slots_.size() * 7) Grow();
     const std::uint64_t h = Hash(block->key());
     std::size_t i = h & mask_;
     while (slots_[i].block != nullptr) i = (i + 1) & mask_;
@@ -145,6 +150,16 @@ class BlockTable {
       if (s.block != nullptr) f(s);
     }
   }
+  // f(slot) for the occupied slots among [begin, begin + count); returns where it stopped
+  // (capacity() at the end).
+  template <class F>
+  std::size_t ForEachIn(std::size_t begin, std::size_t count, F f) const {
+    const std::size_t end = std::min(slots_.size(), begin + count);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (slots_[i].block != nullptr) f(slots_[i]);
+    }
+    return end;
+  }
 
   void Clear() {
     for (Slot& s : slots_) {
@@ -154,6 +169,7 @@ class BlockTable {
     slots_.shrink_to_fit();
     mask_ = 0;
     size_ = 0;
+    ++layout_;
   }
 
  private:
@@ -164,6 +180,7 @@ class BlockTable {
   }
 
   void Grow() {
+    ++layout_;
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
@@ -178,6 +195,7 @@ class BlockTable {
   // Backward-shift deletion: later members of the cluster that may live at `hole` move
   // into it, so every key stays reachable from its home slot.
   void EraseAt(std::size_t hole) {
+    ++layout_;
     B::Destroy(slots_[hole].block);
     slots_[hole] = Slot{};
     --size_;
@@ -195,6 +213,7 @@ class BlockTable {
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
+  std::uint64_t layout_ = 0;
 };
 
 }  // namespace floodgate::store

@@ -88,6 +88,7 @@ struct MemoryStore::ListBlock {
   std::uint32_t max_len = 0;
   std::uint32_t count = 0;
   std::string packed;
+  std::uint64_t seq = 0;  // of its last append
   std::string_view key() const { return key_; }
   static void Destroy(ListBlock* b) { delete b; }
 
@@ -165,11 +166,12 @@ class MemoryStore::Restorer final : public state::Visitor {
     s_.MakeRoomLocked(s_.networks_);
     s_.networks_.Insert(b, CoarseSeconds(b->ExpiresAt()));
   }
-  void List(std::string_view key, Micros expires_at, std::uint32_t max_len,
+  void List(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
             std::span<const std::string_view> items) override {
     if (auto* slot = s_.lists_.Find(key)) s_.lists_.Erase(slot);
+    s_.seq_ = std::max(s_.seq_, seq);
     if (expires_at <= now_) return;
-    auto* l = new ListBlock{std::string(key), expires_at, max_len, 0, {}};
+    auto* l = new ListBlock{std::string(key), expires_at, max_len, 0, {}, seq};
     for (std::string_view item : items) l->Push(item);
     s_.MakeRoomLocked(s_.lists_);
     s_.lists_.Insert(l, CoarseSeconds(expires_at));
@@ -179,8 +181,8 @@ class MemoryStore::Restorer final : public state::Visitor {
     s_.UnlockLocked(lock_key, keys, now_);
   }
   void Append(std::string_view key, std::string_view value, std::uint32_t max_len,
-              Micros expires_at) override {
-    s_.AppendLocked(key, value, max_len, expires_at, now_);
+              Micros expires_at, std::uint64_t seq) override {
+    s_.AppendLocked(key, value, max_len, expires_at, now_, std::max<std::uint64_t>(seq, 1));
   }
   void Delete(std::span<const std::string_view> keys) override {
     std::vector<std::string> copy(keys.begin(), keys.end());
@@ -198,7 +200,10 @@ MemoryStore::~MemoryStore() = default;
 
 template <class B>
 void MemoryStore::MakeRoomLocked(BlockTable<B>& table) {
-  if (options_.max_subjects == 0 || table.size() < options_.max_subjects) return;
+  // While an Export is between holds, nothing may move: up to an eighth more may come in.
+  const std::size_t bound =
+      options_.max_subjects + (exporting_ ? options_.max_subjects / 8 + 1 : 0);
+  if (options_.max_subjects == 0 || table.size() < bound) return;
   // Forget a sixty-fourth at once: each eviction scans the table, so this keeps the cost
   // per new key constant.
   evicted_ += table.EvictSoonestExpiring(std::max<std::size_t>(
@@ -222,41 +227,47 @@ policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now)
     s.lock_reason = it->second.reason;
   }
   if (c.max_networks > 0 && !c.network.empty()) {
-    const std::size_t cap = std::min<std::int64_t>(c.max_networks + 1, 0xffff);
+    // Room for max_networks + 1 networks, allocated as they come (most subjects use one).
+    const std::size_t limit = std::min<std::int64_t>(c.max_networks + 1, 0xffff);
     auto* slot = networks_.Find(c.lock_key);
     if (slot == nullptr) {
       MakeRoomLocked(networks_);
-      slot = &networks_.Insert(NetworkBlock::Make(c.lock_key, cap), 0);
-    } else if (slot->block->cap < cap) {  // max_networks grew: move to a larger block
-      NetworkBlock* bigger = NetworkBlock::Make(c.lock_key, cap);
-      bigger->window_us = slot->block->window_us;
-      bigger->n = slot->block->n;
-      std::copy(slot->block->seen(), slot->block->seen() + slot->block->n, bigger->seen());
-      NetworkBlock::Destroy(slot->block);
-      slot->block = bigger;
+      slot = &networks_.Insert(NetworkBlock::Make(c.lock_key, 1), 0);
     }
-    NetworkBlock& set = *slot->block;
-    set.window_us = c.networks_window_us;
-    // Forget what left the window, keep at most cap, and count this event's network.
+    NetworkBlock* set = slot->block;
+    set->window_us = c.networks_window_us;
+    // Forget what left the window, and count this event's network.
     std::uint16_t kept = 0;
-    for (std::uint16_t i = 0; i < set.n; ++i) {
-      if (set.seen()[i].seen > now - set.window_us) set.seen()[kept++] = set.seen()[i];
+    for (std::uint16_t i = 0; i < set->n; ++i) {
+      if (set->seen()[i].seen > now - set->window_us) set->seen()[kept++] = set->seen()[i];
     }
-    set.n = kept;
+    set->n = kept;
     const std::uint64_t hash = state::NetworkHash(c.network);
     state::SeenNetwork* entry = nullptr;
-    for (std::uint16_t i = 0; i < set.n; ++i) {
-      if (set.seen()[i].hash == hash) entry = &set.seen()[i];
+    for (std::uint16_t i = 0; i < set->n; ++i) {
+      if (set->seen()[i].hash == hash) entry = &set->seen()[i];
     }
-    while (entry == nullptr && set.n >= cap) {  // the oldest goes
-      auto* oldest = std::min_element(set.seen(), set.seen() + set.n,
-                                      [](const auto& a, const auto& b) { return a.seen < b.seen; });
-      *oldest = set.seen()[--set.n];
+    if (entry == nullptr) {
+      while (set->n >= limit) {  // the oldest goes
+        auto* oldest =
+            std::min_element(set->seen(), set->seen() + set->n,
+                             [](const auto& a, const auto& b) { return a.seen < b.seen; });
+        *oldest = set->seen()[--set->n];
+      }
+      if (set->n == set->cap) {
+        NetworkBlock* bigger = NetworkBlock::Make(
+            c.lock_key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
+        bigger->window_us = set->window_us;
+        bigger->n = set->n;
+        std::copy(set->seen(), set->seen() + set->n, bigger->seen());
+        NetworkBlock::Destroy(std::exchange(slot->block, bigger));
+        set = bigger;
+      }
+      entry = &set->seen()[set->n++];
     }
-    if (entry == nullptr) entry = &set.seen()[set.n++];
     *entry = {hash, now};
-    slot->expires_s = CoarseSeconds(set.ExpiresAt());
-    s.distinct_networks = set.n;
+    slot->expires_s = CoarseSeconds(set->ExpiresAt());
+    s.distinct_networks = set->n;
   }
   return s;
 }
@@ -289,12 +300,8 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
     w->refused = states[j].refused;
   }
   const Micros expires = b->ExpiresAt();
-  if (slot != nullptr) {
-    if (expires <= now) {
-      counters_.Erase(slot);
-    } else {
-      slot->expires_s = CoarseSeconds(expires);
-    }
+  if (slot != nullptr) {  // one that holds nothing any more goes with the sweep
+    slot->expires_s = CoarseSeconds(expires);
     return;
   }
   if (expires <= now) {
@@ -356,7 +363,14 @@ bool MemoryStore::UnlockLocked(std::string_view lock_key, std::span<const std::s
   auto it = locks_.find(std::string(lock_key));
   const bool was_locked = it != locks_.end() && it->second.until > now;
   if (it != locks_.end()) locks_.erase(it);
-  if (auto* slot = networks_.Find(lock_key)) networks_.Erase(slot);
+  if (auto* slot = networks_.Find(lock_key)) {
+    if (exporting_) {  // emptied in place; the sweep takes it
+      slot->block->n = 0;
+      slot->expires_s = 0;
+    } else {
+      networks_.Erase(slot);
+    }
+  }
   for (const std::string& key : limit_keys) {
     if (auto* slot = counters_.Find(key)) {
       for (state::Window& w : std::span(slot->block->windows(), slot->block->n)) w.refused = 0;
@@ -367,21 +381,26 @@ bool MemoryStore::UnlockLocked(std::string_view lock_key, std::span<const std::s
 }
 
 void MemoryStore::AppendLocked(std::string_view key, std::string_view value, std::size_t max_len,
-                               Micros expires_at, Micros now) {
+                               Micros expires_at, Micros now, std::uint64_t seq) {
+  const bool replayed = seq != 0;
+  seq = replayed ? seq : seq_ + 1;
+  seq_ = std::max(seq_, seq);
   if (expires_at <= now) return;
   auto* slot = lists_.Find(key);
+  if (replayed && slot != nullptr && slot->block->seq >= seq) return;  // the list holds it
   if (slot == nullptr) {
     MakeRoomLocked(lists_);
-    slot = &lists_.Insert(new ListBlock{std::string(key), 0, 0, 0, {}}, 0);
+    slot = &lists_.Insert(new ListBlock{std::string(key), 0, 0, 0, {}, 0}, 0);
   }
   ListBlock& l = *slot->block;
   if (l.expires_at <= now) l.Clear();
+  l.seq = seq;
   l.max_len = static_cast<std::uint32_t>(std::min<std::size_t>(max_len, 1u << 30));
   l.Push(value);
   l.expires_at = expires_at;
   slot->expires_s = CoarseSeconds(expires_at);
   JournalLocked([&](state::RecordWriter& w) {
-    w.Append(key, value.substr(0, kMaxItem), l.max_len, expires_at);
+    w.Append(key, value.substr(0, kMaxItem), l.max_len, expires_at, seq);
   });
 }
 
@@ -390,10 +409,23 @@ std::int64_t MemoryStore::DeleteLocked(std::span<const std::string> keys, Micros
   for (const std::string& key : keys) {
     if (auto* slot = counters_.Find(key)) {
       if (slot->block->ExpiresAt() > now) ++deleted;
-      counters_.Erase(slot);
+      if (exporting_) {  // emptied in place; the sweep takes it
+        for (state::Window& w : std::span(slot->block->windows(), slot->block->n)) {
+          w = {w.period_us, 0, 0, 0};
+        }
+        slot->expires_s = 0;
+      } else {
+        counters_.Erase(slot);
+      }
     } else if (auto* list = lists_.Find(key)) {
       if (list->block->expires_at > now) ++deleted;
-      lists_.Erase(list);
+      if (exporting_) {
+        list->block->Clear();
+        list->block->expires_at = 0;
+        list->expires_s = 0;
+      } else {
+        lists_.Erase(list);
+      }
     }
   }
   JournalLocked([&](state::RecordWriter& w) { w.Delete(keys); });
@@ -410,7 +442,7 @@ Status MemoryStore::Append(const std::string& key, const std::string& value, std
                            Micros ttl_us) {
   std::lock_guard lock(mu_);
   const Micros now = clock_.now();
-  AppendLocked(key, value, max_len, now + ttl_us, now);
+  AppendLocked(key, value, max_len, now + ttl_us, now, 0);
   return OkStatus();
 }
 
@@ -490,6 +522,7 @@ std::int64_t MemoryStore::Delete(const std::vector<std::string>& keys) {
 
 void MemoryStore::SweepLocked(Micros now) {
   checks_since_sweep_ = 0;
+  if (exporting_) return;  // nothing moves while an Export is between holds
   // A few slots of each table per sweep: a sweep never scans a large table at once.
   const auto now_s = static_cast<std::uint32_t>(std::clamp<Micros>(now / 1'000'000, 0, UINT32_MAX));
   counters_.SweepSome(&counter_cursor_, 1024, now_s);
@@ -505,27 +538,64 @@ void MemoryStore::SetJournal(Journal* journal) {
   journal_ = journal;
 }
 
-std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& under_lock) const {
-  std::lock_guard lock(mu_);
-  const Micros now = clock_.now();
-  state::RecordWriter w(out);
-  counters_.ForEach([&](const auto& s) {
-    if (s.block->ExpiresAt() > now) w.Counter(s.block->key(), s.block->span());
-  });
-  for (const auto& [key, l] : locks_) {
-    if (l.until > now) w.Lock(key, l.reason, l.until);
+std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& under_lock,
+                                std::size_t slots_per_hold) {
+  // Each hold writes into `chunk`, appended to *out after the mutex is released: growing
+  // *out copies it, which must not happen under the mutex.
+  std::string chunk;
+  state::RecordWriter w(&chunk);
+  std::uint64_t layouts[3];
+  {
+    std::lock_guard lock(mu_);
+    const Micros now = clock_.now();
+    exporting_ = true;
+    for (const auto& [key, l] : locks_) {
+      if (l.until > now) w.Lock(key, l.reason, l.until);
+    }
+    layouts[0] = counters_.layout();
+    layouts[1] = networks_.layout();
+    layouts[2] = lists_.layout();
+    if (under_lock) under_lock();
   }
-  networks_.ForEach([&](const auto& s) {
-    if (s.block->ExpiresAt() > now) w.Networks(s.block->key(), s.block->window_us, s.block->span());
+  out->append(chunk);
+  chunk.clear();
+  // Scans `table` a few slots per hold. If entries moved in between (the table grew),
+  // it scans again from the start: a key written twice loads as its later copy. After
+  // three such restarts the rest is written in one hold.
+  auto scan = [&](const auto& table, std::uint64_t layout, auto emit) {
+    std::size_t at = 0;
+    int restarts = 0;
+    for (bool done = false; !done;) {
+      {
+        std::lock_guard lock(mu_);
+        if (table.layout() != layout) {
+          layout = table.layout();
+          at = 0;
+          ++restarts;
+        }
+        const Micros now = clock_.now();
+        at = table.ForEachIn(at, restarts >= 3 ? table.capacity() : slots_per_hold,
+                             [&](const auto& s) { emit(*s.block, now); });
+        done = at >= table.capacity();
+      }
+      out->append(chunk);
+      chunk.clear();
+    }
+  };
+  scan(counters_, layouts[0], [&](const CounterBlock& b, Micros now) {
+    if (b.ExpiresAt() > now) w.Counter(b.key(), b.span());
   });
-  lists_.ForEach([&](const auto& s) {
-    if (s.block->expires_at <= now) return;
-    const std::vector<std::string_view> items = s.block->Visible();
-    w.ListHeader(s.block->key(), s.block->expires_at, s.block->max_len,
-                 static_cast<std::uint32_t>(items.size()));
+  scan(networks_, layouts[1], [&](const NetworkBlock& b, Micros now) {
+    if (b.ExpiresAt() > now) w.Networks(b.key(), b.window_us, b.span());
+  });
+  scan(lists_, layouts[2], [&](const ListBlock& b, Micros now) {
+    if (b.expires_at <= now) return;
+    const std::vector<std::string_view> items = b.Visible();
+    w.ListHeader(b.key(), b.expires_at, b.max_len, b.seq, static_cast<std::uint32_t>(items.size()));
     for (std::string_view item : items) w.ListItem(item);
   });
-  if (under_lock) under_lock();
+  std::lock_guard lock(mu_);
+  exporting_ = false;
   return w.records();
 }
 

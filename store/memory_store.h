@@ -8,9 +8,12 @@
 // holds at most that many keys: a new key then first forgets the keys that expire soonest
 // (whose windows are nearest to empty); locks are never forgotten.
 //
-// Durability is outside this class (store/state_dir.h): Export writes every live record
-// under the mutex; Import applies decoded records; a Journal, when set, receives each lock,
-// unlock, list append and delete as it happens, under the mutex, in order. It is also the
+// Durability is outside this class (store/state_dir.h): Export writes every live record a
+// few thousand slots per hold of the mutex, so checks wait for it no more than for a few
+// checks; while it runs, nothing moves in the tables (sweeps pause, deletions empty a key
+// in place, a full table may overshoot max_subjects by an eighth) and a table that grows
+// is scanned again. Import applies decoded records; a Journal, when set, receives each
+// lock, unlock, list append and delete as it happens, under the mutex, in order. It is also the
 // in-process fallback when Redis is down (on_error = local), which keeps nothing on disk.
 // Thread-safety: all methods may be called concurrently.
 #pragma once
@@ -99,10 +102,12 @@ class MemoryStore final : public CounterStore {
 
   // Persistence (store/state_dir.h). `journal` may be null (none); it must outlive its use.
   void SetJournal(Journal* journal);
-  // Under the mutex: appends every live record to *out and then runs `under_lock` (which
-  // starts the next journal, so that the records and the journal meet exactly). Returns
-  // the number of records.
-  std::size_t Export(std::string* out, const std::function<void()>& under_lock) const;
+  // Appends every live record to *out. `under_lock` runs in the first hold of the mutex,
+  // with the locks (it starts the next journal: locks and journal meet exactly; the rest
+  // is written in later holds, and replay of the journal over it is idempotent). Returns
+  // the number of records. One Export at a time.
+  std::size_t Export(std::string* out, const std::function<void()>& under_lock,
+                     std::size_t slots_per_hold = 4096);
   // Under the mutex: `decode` feeds records (a snapshot, then journals) to the visitor it
   // is given, which applies them; nothing is journaled meanwhile.
   void Import(const std::function<void(state::Visitor&)>& decode);
@@ -124,8 +129,9 @@ class MemoryStore final : public CounterStore {
   void StoreLocked(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);
   void SetLockLocked(const std::string& lock_key, std::string_view reason, Micros until);
   bool UnlockLocked(std::string_view lock_key, std::span<const std::string> limit_keys, Micros now);
+  // seq 0: a new append (numbered here); else a replayed one, skipped if the list has it.
   void AppendLocked(std::string_view key, std::string_view value, std::size_t max_len,
-                    Micros expires_at, Micros now);
+                    Micros expires_at, Micros now, std::uint64_t seq);
   std::int64_t DeleteLocked(std::span<const std::string> keys, Micros now);
   void SweepLocked(Micros now);
   template <class B>
@@ -145,6 +151,8 @@ class MemoryStore final : public CounterStore {
   unsigned sweeps_ = 0;
   std::size_t counter_cursor_ = 0, network_cursor_ = 0, list_cursor_ = 0;
   std::uint64_t evicted_ = 0;
+  std::uint64_t seq_ = 0;   // of the last append
+  bool exporting_ = false;  // an Export is between two holds of the mutex
   std::atomic<std::uint64_t> changes_{0};
 };
 

@@ -24,10 +24,14 @@ constexpr std::array<std::uint32_t, 256> MakeCrcTable() {
 constexpr std::array<std::uint32_t, 256> kCrcTable = MakeCrcTable();
 
 void PutU32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(b, 4);
 }
 void PutU64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(b, 8);
 }
 std::uint64_t GetU64(std::string_view s, std::size_t at) {
   std::uint64_t v = 0;
@@ -155,11 +159,12 @@ bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal) {
       const std::string_view key = r.Str();
       const Micros expires = shift(r.I64());
       const std::uint32_t max_len = r.U32();
+      const auto seq = static_cast<std::uint64_t>(r.I64());
       const std::uint32_t n = r.Count(4);
       std::vector<std::string_view> items(n);
       for (std::string_view& item : items) item = r.Str();
       if (!r.ok()) return false;
-      v.List(key, expires, max_len, items);
+      v.List(key, expires, max_len, seq, items);
       return true;
     }
     case 'U': {
@@ -178,8 +183,9 @@ bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal) {
       const std::string_view value = r.Str();
       const std::uint32_t max_len = r.U32();
       const Micros expires = shift(r.I64());
+      const auto seq = static_cast<std::uint64_t>(r.I64());
       if (!r.ok()) return false;
-      v.Append(key, value, max_len, expires);
+      v.Append(key, value, max_len, expires, seq);
       return true;
     }
     case 'D': {
@@ -201,9 +207,10 @@ class NullVisitor final : public Visitor {
   void Counter(std::string_view, std::span<const Window>) override {}
   void Lock(std::string_view, std::string_view, Micros) override {}
   void Networks(std::string_view, Micros, std::span<const SeenNetwork>) override {}
-  void List(std::string_view, Micros, std::uint32_t, std::span<const std::string_view>) override {}
+  void List(std::string_view, Micros, std::uint32_t, std::uint64_t,
+            std::span<const std::string_view>) override {}
   void Unlock(std::string_view, std::span<const std::string_view>) override {}
-  void Append(std::string_view, std::string_view, std::uint32_t, Micros) override {}
+  void Append(std::string_view, std::string_view, std::uint32_t, Micros, std::uint64_t) override {}
   void Delete(std::span<const std::string_view>) override {}
 };
 
@@ -266,11 +273,12 @@ void RecordWriter::Networks(std::string_view key, Micros window_us,
 }
 
 void RecordWriter::ListHeader(std::string_view key, Micros expires_at, std::uint32_t max_len,
-                              std::uint32_t count) {
+                              std::uint64_t seq, std::uint32_t count) {
   U8('Q');
   Str(key);
   I64(expires_at);
   U32(max_len);
+  I64(static_cast<std::int64_t>(seq));
   U32(count);
   ++records_;
 }
@@ -284,12 +292,13 @@ void RecordWriter::Unlock(std::string_view lock_key, std::span<const std::string
 }
 
 void RecordWriter::Append(std::string_view key, std::string_view value, std::uint32_t max_len,
-                          Micros expires_at) {
+                          Micros expires_at, std::uint64_t seq) {
   U8('A');
   Str(key);
   Str(value);
   U32(max_len);
   I64(expires_at);
+  I64(static_cast<std::int64_t>(seq));
   ++records_;
 }
 

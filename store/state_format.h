@@ -15,10 +15,13 @@
 //   'C' counter  key, u32 n, n x (i64 period_us, i64 tat, i64 reported_until, i64 refused)
 //   'K' lock     key, reason, i64 until (kNever: until unlocked)
 //   'N' networks lock key, i64 window_us, u32 n, n x (u64 network hash, i64 last seen)
-//   'Q' list     key, i64 expires_at, u32 max_len, u32 n, n x item (oldest first)
+//   'Q' list     key, i64 expires_at, u32 max_len, u64 seq, u32 n, n x item (oldest first)
 //   'U' unlock   lock key, u32 n, n x limit key                    (journal only)
-//   'A' append   key, value, u32 max_len, i64 expires_at            (journal only)
+//   'A' append   key, value, u32 max_len, i64 expires_at, u64 seq   (journal only)
 //   'D' delete   u32 n, n x key                                      (journal only)
+// seq numbers the appends: a list records the seq of its last append, and replay skips an
+// append the list already holds (a snapshot is written a few keys at a time, so a list may
+// be saved after an append that the next journal holds too).
 // Times are the store clock's microseconds (a monotonic clock that restarts at boot);
 // each file records the store clock and the wall clock it was written at, and the decoder
 // moves every time to the reader's clock, less the wall time that passed in between. 0
@@ -75,10 +78,10 @@ class Visitor {
   virtual void Networks(std::string_view key, Micros window_us,
                         std::span<const SeenNetwork> seen) = 0;
   virtual void List(std::string_view key, Micros expires_at, std::uint32_t max_len,
-                    std::span<const std::string_view> items) = 0;
+                    std::uint64_t seq, std::span<const std::string_view> items) = 0;
   virtual void Unlock(std::string_view lock_key, std::span<const std::string_view> limit_keys) = 0;
   virtual void Append(std::string_view key, std::string_view value, std::uint32_t max_len,
-                      Micros expires_at) = 0;
+                      Micros expires_at, std::uint64_t seq) = 0;
   virtual void Delete(std::span<const std::string_view> keys) = 0;
 };
 
@@ -90,12 +93,12 @@ class RecordWriter {
   void Lock(std::string_view key, std::string_view reason, Micros until);
   void Networks(std::string_view key, Micros window_us, std::span<const SeenNetwork> seen);
   // `items` oldest first; `count` of them.
-  void ListHeader(std::string_view key, Micros expires_at, std::uint32_t max_len,
+  void ListHeader(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
                   std::uint32_t count);
   void ListItem(std::string_view item) { Str(item); }
   void Unlock(std::string_view lock_key, std::span<const std::string> limit_keys);
   void Append(std::string_view key, std::string_view value, std::uint32_t max_len,
-              Micros expires_at);
+              Micros expires_at, std::uint64_t seq);
   void Delete(std::span<const std::string> keys);
   std::size_t records() const { return records_; }
 

@@ -31,10 +31,10 @@ class Recorder final : public Visitor {
       l += " " + std::to_string(s.hash) + "@" + std::to_string(s.seen);
     lines.push_back(l);
   }
-  void List(std::string_view key, Micros expires_at, std::uint32_t max_len,
+  void List(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
             std::span<const std::string_view> items) override {
-    std::string l =
-        "Q " + std::string(key) + " " + std::to_string(expires_at) + " " + std::to_string(max_len);
+    std::string l = "Q " + std::string(key) + " " + std::to_string(expires_at) + " " +
+                    std::to_string(max_len) + " #" + std::to_string(seq);
     for (std::string_view i : items) l += " " + std::string(i);
     lines.push_back(l);
   }
@@ -44,9 +44,10 @@ class Recorder final : public Visitor {
     lines.push_back(l);
   }
   void Append(std::string_view key, std::string_view value, std::uint32_t max_len,
-              Micros expires_at) override {
+              Micros expires_at, std::uint64_t seq) override {
     lines.push_back("A " + std::string(key) + " " + std::string(value) + " " +
-                    std::to_string(max_len) + " " + std::to_string(expires_at));
+                    std::to_string(max_len) + " " + std::to_string(expires_at) + " #" +
+                    std::to_string(seq));
   }
   void Delete(std::span<const std::string_view> keys) override {
     std::string l = "D";
@@ -67,7 +68,7 @@ std::string SampleSnapshot() {
   w.Lock("fg:{account:a@example.org}!lock", "admin", kNever);
   const SeenNetwork seen[] = {{NetworkHash("203.0.113.0/24"), 999'000'000}};
   w.Networks("fg:{account:a@example.org}!lock", 3'600'000'000, seen);
-  w.ListHeader("fg:{account:a@example.org}!queue", 1'500'000'000, 5000, 2);
+  w.ListHeader("fg:{account:a@example.org}!queue", 1'500'000'000, 5000, 17, 2);
   w.ListItem("4ABC1");
   w.ListItem("4ABC2");
   FinishSnapshot(&out, w.records());
@@ -80,7 +81,7 @@ const std::vector<std::string> kSampleLines = {
     "K fg:{account:a@example.org}!lock admin 9223372036854775807",
     "N fg:{account:a@example.org}!lock 3600000000 " +
         std::to_string(NetworkHash("203.0.113.0/24")) + "@999000000",
-    "Q fg:{account:a@example.org}!queue 1500000000 5000 4ABC1 4ABC2",
+    "Q fg:{account:a@example.org}!queue 1500000000 5000 #17 4ABC1 4ABC2",
 };
 
 TEST(StateFormatTest, Crc32MatchesTheStandardCheckValue) {
@@ -108,7 +109,7 @@ TEST(StateFormatTest, TimesMoveToTheReadersClockLessTheDowntime) {
   const Micros shift = now.clock - kSaved.clock - 100'000'000;
   EXPECT_EQ(r.lines[1], kSampleLines[1]);
   EXPECT_EQ(r.lines[3], "Q fg:{account:a@example.org}!queue " +
-                            std::to_string(1'500'000'000 + shift) + " 5000 4ABC1 4ABC2");
+                            std::to_string(1'500'000'000 + shift) + " 5000 #17 4ABC1 4ABC2");
   EXPECT_NE(r.lines[0].find("60000000/1/0/0"), std::string::npos) << r.lines[0];
 }
 
@@ -170,7 +171,9 @@ std::string SampleJournal() {
     file += JournalFrame(payload);
   };
   add([](RecordWriter& w) { w.Lock("fg:{account:a}!lock", "burst", kSaved.clock + 1000); });
-  add([](RecordWriter& w) { w.Append("fg:{account:a}!queue", "4QID1", 5000, kSaved.clock + 9); });
+  add([](RecordWriter& w) {
+    w.Append("fg:{account:a}!queue", "4QID1", 5000, kSaved.clock + 9, 3);
+  });
   const std::vector<std::string> keys = {"fg:{account:a}:submission"};
   add([&](RecordWriter& w) { w.Unlock("fg:{account:a}!lock", keys); });
   add([&](RecordWriter& w) { w.Delete(keys); });
@@ -186,7 +189,7 @@ TEST(StateFormatTest, AJournalReplaysItsRecordsInOrder) {
   EXPECT_EQ(info->torn_bytes, 0u);
   EXPECT_EQ(r.lines, (std::vector<std::string>{
                          "K fg:{account:a}!lock burst 1000001000",
-                         "A fg:{account:a}!queue 4QID1 5000 1000000009",
+                         "A fg:{account:a}!queue 4QID1 5000 1000000009 #3",
                          "U fg:{account:a}!lock fg:{account:a}:submission",
                          "D fg:{account:a}:submission",
                      }));
