@@ -3,9 +3,9 @@
 //
 // Loads a config (default: the shipped deploy/floodgate.toml), then pushes --accounts
 // distinct SASL accounts and --ips distinct client addresses through MemoryStore::Check
-// with the checks policy::MakePlan builds for one RCPT of each (account N from address N
-// while both last; the shipped limits: "submission" with three windows and a network set,
-// "per-ip" with one window). With --queue-ids each account's message also records a
+// with the checks policy::MakePlan builds for one submission RCPT of each (account N from
+// address N while both last; the shipped limits: "submission" with three windows and a
+// network set, "per-ip" with one window). With --queue-ids each account's message also records a
 // queue id, as the daemon does at end of message. It prints the RSS before and after, the
 // bytes per subject and per (subject, window), the time per check, and the time Export
 // (the snapshot's part under the store's mutex) takes for the whole state, with its size.
@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
                                    std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255));
       }
       facts.sender = facts.account.empty() ? "webapp@example.net" : facts.account;
+      facts.traffic = policy::Traffic::kSubmission;  // authenticated mail to outside
       const policy::Plan plan = policy::MakePlan(*config, facts, policy::Event{});
       for (const LimitCheck& c : plan.checks) windows += static_cast<long>(c.windows.size());
       const auto start = std::chrono::steady_clock::now();
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
     for (long n = 0; n < 1000; ++n) {
       policy::Facts facts;
       facts.account = "user" + std::to_string(n % std::max(accounts, 1L)) + "@example.org";
+      facts.traffic = policy::Traffic::kSubmission;
       plans.push_back(policy::MakePlan(*config, facts, policy::Event{}).checks);
     }
     auto waits_during = [&](const std::function<void()>& work) {
@@ -161,6 +163,24 @@ int main(int argc, char** argv) {
     });
     const std::vector<double> without =
         waits_during([&] { std::this_thread::sleep_for(std::chrono::duration<double>(export_s)); });
+    // The whole snapshot as StateDir writes it (Export, then temp file, fsync, rename).
+    {
+      char tmpl[] = "/tmp/memory-bench-save-XXXXXX";
+      if (mkdtemp(tmpl) == nullptr) return 1;
+      store::StateDir::Options options;
+      options.dir = std::string(tmpl) + "/state";
+      const auto start = std::chrono::steady_clock::now();
+      Result<std::unique_ptr<store::StateDir>> state =
+          store::StateDir::Open(options, store, clock, nullptr);  // loads nothing, saves all
+      const double save_s = Seconds(std::chrono::steady_clock::now() - start);
+      if (!state.ok()) {
+        std::fprintf(stderr, "memory-bench: %s\n", state.error().message().c_str());
+        return 1;
+      }
+      std::printf("snapshot to disk (StateDir, fsync): %.0f ms\n", save_s * 1e3);
+      state->reset();
+      std::filesystem::remove_all(tmpl);
+    }
     auto pct = [](const std::vector<double>& v, double p) {
       return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
     };

@@ -1,5 +1,7 @@
 #include "store/memory_store.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -82,52 +84,80 @@ struct MemoryStore::NetworkBlock {
   static void Destroy(NetworkBlock* b) { std::free(b); }
 };
 
+// A list (events, queue ids) in one allocation: header, key, then the items packed oldest
+// first, each as a 2-byte length and its bytes; it grows by reallocation.
 struct MemoryStore::ListBlock {
-  std::string key_;
-  Micros expires_at = 0;
+  std::uint32_t key_len = 0;
+  std::uint32_t count = 0;  // items packed; Visible() shows the newest max_len
   std::uint32_t max_len = 0;
-  std::uint32_t count = 0;
-  std::string packed;
+  std::uint32_t used = 0;  // bytes of packed items
+  Micros expires_at = 0;
   std::uint64_t seq = 0;  // of its last append
-  std::string_view key() const { return key_; }
-  static void Destroy(ListBlock* b) { delete b; }
+
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  std::string_view key() const { return {data(), key_len}; }
+  const char* items() const { return data() + key_len; }
+  char* items() { return data() + key_len; }
+
+  static ListBlock* Make(std::string_view key, std::size_t room) {
+    void* p = std::malloc(sizeof(ListBlock) + key.size() + room);
+    if (p == nullptr) throw std::bad_alloc();
+    auto* b = new (p) ListBlock();
+    b->key_len = static_cast<std::uint32_t>(key.size());
+    std::memcpy(b->data(), key.data(), key.size());
+    return b;
+  }
+  static void Destroy(ListBlock* b) { std::free(b); }
 
   void Clear() {
     count = 0;
-    packed.clear();
+    used = 0;
   }
-  void Push(std::string_view item) {
+  // Appends `item` to `b` (reallocated when full) and returns the block.
+  static ListBlock* Push(ListBlock* b, std::string_view item) {
     item = item.substr(0, kMaxItem);
-    packed.push_back(static_cast<char>(item.size() & 0xff));
-    packed.push_back(static_cast<char>(item.size() >> 8));
-    packed.append(item);
-    ++count;
+    const std::size_t need = sizeof(ListBlock) + b->key_len + b->used + 2 + item.size();
+    if (need > malloc_usable_size(b)) {
+      const std::size_t grown = std::max(need, sizeof(ListBlock) + b->key_len + b->used * 3 / 2);
+      void* p = std::realloc(b, grown);
+      if (p == nullptr) throw std::bad_alloc();
+      b = static_cast<ListBlock*>(p);
+    }
+    char* at = b->items() + b->used;
+    at[0] = static_cast<char>(item.size() & 0xff);
+    at[1] = static_cast<char>(item.size() >> 8);
+    std::memcpy(at + 2, item.data(), item.size());
+    b->used += static_cast<std::uint32_t>(2 + item.size());
+    ++b->count;
     // Trimmed in batches (an eighth of max_len), so appending to a full list is amortised
     // O(1); Visible() shows only the newest max_len.
-    if (count > max_len + max_len / 8) DropOldest(count - max_len);
+    if (b->count > b->max_len + b->max_len / 8) b->DropOldest(b->count - b->max_len);
+    return b;
   }
   void DropOldest(std::uint32_t k) {
     std::size_t at = 0;
     for (std::uint32_t i = 0; i < k; ++i) at += 2 + ItemLength(at);
-    packed.erase(0, at);
+    std::memmove(items(), items() + at, used - at);
+    used -= static_cast<std::uint32_t>(at);
     count -= k;
   }
   std::size_t ItemLength(std::size_t at) const {
-    return static_cast<unsigned char>(packed[at]) |
-           (static_cast<std::size_t>(static_cast<unsigned char>(packed[at + 1])) << 8);
+    return static_cast<unsigned char>(items()[at]) |
+           (static_cast<std::size_t>(static_cast<unsigned char>(items()[at + 1])) << 8);
   }
   // The newest max_len items, oldest first.
   std::vector<std::string_view> Visible() const {
-    std::vector<std::string_view> items;
+    std::vector<std::string_view> out;
     const std::uint32_t skip = count > max_len ? count - max_len : 0;
-    items.reserve(count - skip);
+    out.reserve(count - skip);
     std::size_t at = 0;
     for (std::uint32_t i = 0; i < count; ++i) {
       const std::size_t len = ItemLength(at);
-      if (i >= skip) items.emplace_back(packed.data() + at + 2, len);
+      if (i >= skip) out.emplace_back(items() + at + 2, len);
       at += 2 + len;
     }
-    return items;
+    return out;
   }
 };
 
@@ -171,8 +201,13 @@ class MemoryStore::Restorer final : public state::Visitor {
     if (auto* slot = s_.lists_.Find(key)) s_.lists_.Erase(slot);
     s_.seq_ = std::max(s_.seq_, seq);
     if (expires_at <= now_) return;
-    auto* l = new ListBlock{std::string(key), expires_at, max_len, 0, {}, seq};
-    for (std::string_view item : items) l->Push(item);
+    std::size_t room = 0;
+    for (std::string_view item : items) room += 2 + std::min(item.size(), kMaxItem);
+    ListBlock* l = ListBlock::Make(key, room);
+    l->expires_at = expires_at;
+    l->max_len = max_len;
+    l->seq = seq;
+    for (std::string_view item : items) l = ListBlock::Push(l, item);
     s_.MakeRoomLocked(s_.lists_);
     s_.lists_.Insert(l, CoarseSeconds(expires_at));
   }
@@ -390,17 +425,17 @@ void MemoryStore::AppendLocked(std::string_view key, std::string_view value, std
   if (replayed && slot != nullptr && slot->block->seq >= seq) return;  // the list holds it
   if (slot == nullptr) {
     MakeRoomLocked(lists_);
-    slot = &lists_.Insert(new ListBlock{std::string(key), 0, 0, 0, {}, 0}, 0);
+    slot = &lists_.Insert(ListBlock::Make(key, 2 + std::min(value.size(), kMaxItem)), 0);
   }
-  ListBlock& l = *slot->block;
-  if (l.expires_at <= now) l.Clear();
-  l.seq = seq;
-  l.max_len = static_cast<std::uint32_t>(std::min<std::size_t>(max_len, 1u << 30));
-  l.Push(value);
-  l.expires_at = expires_at;
+  ListBlock* l = slot->block;
+  if (l->expires_at <= now) l->Clear();
+  l->seq = seq;
+  l->max_len = static_cast<std::uint32_t>(std::min<std::size_t>(max_len, 1u << 30));
+  l = slot->block = ListBlock::Push(l, value);
+  l->expires_at = expires_at;
   slot->expires_s = CoarseSeconds(expires_at);
   JournalLocked([&](state::RecordWriter& w) {
-    w.Append(key, value.substr(0, kMaxItem), l.max_len, expires_at, seq);
+    w.Append(key, value.substr(0, kMaxItem), l->max_len, expires_at, seq);
   });
 }
 

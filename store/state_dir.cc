@@ -348,6 +348,7 @@ void StateDir::Run() {
   using std::chrono::steady_clock;
   const auto every = std::chrono::microseconds(options_.save_every_us);
   auto last_save = steady_clock::now();
+  steady_clock::duration took{};  // by the last snapshot
   std::string last_error;
   auto report = [&](const Status& s) {
     if (!options_.log) return;
@@ -366,9 +367,12 @@ void StateDir::Run() {
     if (stop_) break;
     lock.unlock();
     Status synced = journal_->Sync();
-    if (store_.changes() != saved_changes_ && steady_clock::now() - last_save >= every) {
+    // A large state waits longer: writing it takes at most a tenth of the time.
+    if (store_.changes() != saved_changes_ &&
+        steady_clock::now() - last_save >= std::max<steady_clock::duration>(every, 10 * took)) {
       last_save = steady_clock::now();
       Status saved = Save();
+      took = steady_clock::now() - last_save;
       report(saved.ok() ? synced : saved);
     } else {
       report(synced);

@@ -1,8 +1,10 @@
 // StateDir: keeps the embedded store's state (store.state_dir) across restarts and crashes.
 //
 // Two files (format: state_format.h). `state` is a snapshot of everything the store holds,
-// rewritten atomically (temp file, fsync, rename, fsync of the directory) every few
-// seconds when something changed, and on Close (SIGTERM). `journal-<generation>` receives
+// rewritten atomically (temp file, fsync, rename, fsync of the directory) every
+// save_every_us while something changes (or ten times as long as the last snapshot took
+// to write, if that is longer: a large state is not rewritten back to back), and on Close
+// (SIGTERM). `journal-<generation>` receives
 // every lock, unlock, list append (queue ids, events) and delete as it happens, written
 // before the call returns; a snapshot starts the next journal under the store's mutex, so
 // snapshot and journal meet exactly. After kill -9 the journal brings back every lock and
@@ -43,7 +45,7 @@ class StateDir {
  public:
   struct Options {
     std::string dir;
-    Micros save_every_us = 2'000'000;  // snapshot interval while something changes
+    Micros save_every_us = 2'000'000;  // least snapshot interval while something changes
     const Clock* wall = nullptr;       // Unix time; null: UnixClock
     // Problems found later (a snapshot or journal write that failed), and their recovery.
     std::function<void(const std::string&)> log;
