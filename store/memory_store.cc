@@ -328,6 +328,7 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
     if (slot != nullptr) CounterBlock::Destroy(std::exchange(slot->block, grown));
     b = grown;
   }
+  if (b == nullptr) return;  // a check without windows (only its lock counts) stores nothing
   for (std::size_t j = 0; j < c.windows.size(); ++j) {
     state::Window* w = b->Find(c.windows[j].period_us);
     w->tat = states[j].tat;

@@ -95,6 +95,17 @@ TEST(MemoryStoreTest, NetworkSetsAndListsAreBoundedToo) {
   EXPECT_EQ(store.List("fg:{account:499}!queue"), std::vector<std::string>{"Q499"});
 }
 
+TEST(MemoryStoreTest, ACheckWithoutWindowsStoresNothingButSeesTheLock) {
+  FakeClock clock;
+  MemoryStore store(clock);
+  LimitCheck c = Account("free");
+  c.windows.clear();
+  ASSERT_TRUE(store.Check({c}).ok());
+  EXPECT_EQ(store.sizes().counters, 0u);
+  store.SetLock(c.lock_key, "admin", 0);
+  EXPECT_TRUE(store.Check({c})->limits[0].locked);
+}
+
 TEST(MemoryStoreTest, ListsKeepTheNewestMaxLenItems) {
   FakeClock clock;
   MemoryStore store(clock);

@@ -16,17 +16,11 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import E2ETestCase, Floodgate, floodgate_toml, limit_toml, remove_tempdir
+from harness import (E2ETestCase, Floodgate, build_path, floodgate_toml, limit_toml,
+                     remove_tempdir)
 
 ACCOUNT = "user0@example.org"  # floodgate-bench --accounts 1
 SUBJECT = f"account:{ACCOUNT}"
-
-
-def build_path(*parts):
-    build = os.environ.get("FLOODGATE_BUILD")
-    if not build:  # run by hand: next to the daemon's build dir
-        build = os.path.dirname(os.path.dirname(os.environ.get("FLOODGATE_BIN", "")))
-    return os.path.join(build, *parts)
 
 
 class DurableStateTest(E2ETestCase, unittest.TestCase):
