@@ -122,7 +122,8 @@ std::string DescribeConfig(const Config& c) {
                  "restart)\n"
                : fmt::format("store:   memory (this host only), state kept in {}\n",
                              c.store.state_dir);
-    out += fmt::format("         at most {} subjects per table\n", c.store.max_subjects);
+    out += fmt::format("         max_subjects {} (limit keys, network sets and lists, each)\n",
+                       c.store.max_subjects);
     out += fmt::format("         admin socket: {}\n", c.store.admin_socket.empty()
                                                           ? "(none: floodgatectl cannot reach it)"
                                                           : c.store.admin_socket);
