@@ -8,13 +8,14 @@
 // holds at most that many keys: a new key then first forgets the keys that expire soonest
 // (whose windows are nearest to empty); locks are never forgotten.
 //
-// Durability is outside this class (store/state_dir.h): Export writes every live record a
-// few thousand slots per hold of the mutex, so checks wait for it no more than for a few
-// checks; while it runs, nothing moves in the tables (sweeps pause, deletions empty a key
-// in place, a full table may overshoot max_subjects by an eighth) and a table that grows
-// is scanned again. Import applies decoded records; a Journal, when set, receives each
-// lock, unlock, list append and delete as it happens, under the mutex, in order. It is also the
-// in-process fallback when Redis is down (on_error = local), which keeps nothing on disk.
+// Durability is outside this class (store/state_dir.h). Export writes every live record
+// a few thousand slots per hold of the mutex (each hold well under a millisecond), so a
+// check never waits for a whole snapshot; while it runs nothing moves in the tables
+// (sweeps pause, deletions empty a key in place, a full table may overshoot max_subjects
+// by an eighth) and a table that grows is scanned again. Import applies decoded records.
+// A Journal, when set, receives each lock, unlock, list append and delete as it happens,
+// under the mutex, in order. The store is also the in-process fallback when Redis is
+// down (on_error = local), which keeps nothing on disk.
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
