@@ -251,8 +251,27 @@ void MemoryStore::JournalLocked(const std::function<void(state::RecordWriter&)>&
   std::string payload;
   state::RecordWriter w(&payload);
   write(w);
-  journal_->Record(payload);
+  ticket_ = journal_->Record(payload);
 }
+
+// The mutex, for calls that may journal: on the way out it releases the mutex and then
+// waits for the call's journal record to be written.
+class MemoryStore::Hold {
+ public:
+  explicit Hold(MemoryStore& s) : s_(s), lock_(s.mu_) {}
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  ~Hold() {
+    Journal* journal = s_.journal_;
+    const std::uint64_t ticket = std::exchange(s_.ticket_, 0);
+    lock_.unlock();
+    if (journal != nullptr && ticket != 0) journal->Flush(ticket);
+  }
+
+ private:
+  MemoryStore& s_;
+  std::unique_lock<std::mutex> lock_;
+};
 
 policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now) {
   policy::SubjectState s;
@@ -349,7 +368,7 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
 }
 
 Result<CheckOutcome> MemoryStore::Check(const std::vector<LimitCheck>& checks) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   const Micros now = clock_.now();
   if (++checks_since_sweep_ >= kSweepEvery) SweepLocked(now);
 
@@ -469,14 +488,14 @@ std::int64_t MemoryStore::DeleteLocked(std::span<const std::string> keys, Micros
 }
 
 Status MemoryStore::Reset(const std::string& key) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   DeleteLocked(std::span(&key, 1), clock_.now());
   return OkStatus();
 }
 
 Status MemoryStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
                            Micros ttl_us) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   const Micros now = clock_.now();
   AppendLocked(key, value, max_len, now + ttl_us, now, 0);
   return OkStatus();
@@ -542,17 +561,17 @@ std::optional<MemoryStore::LockInfo> MemoryStore::GetLock(const std::string& loc
 }
 
 void MemoryStore::SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   SetLockLocked(lock_key, reason, ttl_us > 0 ? clock_.now() + ttl_us : kNoExpiry);
 }
 
 bool MemoryStore::Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   return UnlockLocked(lock_key, limit_keys, clock_.now());
 }
 
 std::int64_t MemoryStore::Delete(const std::vector<std::string>& keys) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   return DeleteLocked(keys, clock_.now());
 }
 

@@ -45,11 +45,15 @@ class MemoryStore final : public CounterStore {
   struct Options {
     std::size_t max_subjects = 0;  // per table (limit keys, network sets, lists); 0: no bound
   };
-  // Receives journal record payloads (state_format.h RecordWriter) under the store's mutex.
+  // Where journal records go (state_format.h RecordWriter payloads). Record runs under the
+  // store's mutex, in the order of the changes, and only queues; Flush(ticket) runs after
+  // the mutex is released and returns once that record is written, so a call that changed
+  // something returns after its record reached the file but checks never wait for a write.
   class Journal {
    public:
     virtual ~Journal() = default;
-    virtual void Record(std::string_view payload) = 0;
+    virtual std::uint64_t Record(std::string_view payload) = 0;  // its ticket
+    virtual void Flush(std::uint64_t ticket) = 0;
   };
 
   explicit MemoryStore(const Clock& clock) : MemoryStore(clock, Options{}) {}
@@ -124,6 +128,7 @@ class MemoryStore final : public CounterStore {
     Micros until = 0;
   };
   class Restorer;
+  class Hold;
   static constexpr unsigned kSweepEvery = 64;  // checks between two incremental sweeps
 
   policy::SubjectState SubjectLocked(const LimitCheck& c, Micros now);
@@ -148,6 +153,7 @@ class MemoryStore final : public CounterStore {
   BlockTable<ListBlock> lists_;
   std::unordered_map<std::string, LockEntry> locks_;
   Journal* journal_ = nullptr;
+  std::uint64_t ticket_ = 0;  // of the last record journaled under the current hold
   unsigned checks_since_sweep_ = 0;
   unsigned sweeps_ = 0;
   std::size_t counter_cursor_ = 0, network_cursor_ = 0, list_cursor_ = 0;

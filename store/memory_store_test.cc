@@ -154,7 +154,11 @@ TEST(MemoryStoreTest, ExportAndImportKeepEverythingItHolds) {
 // Keeps journal payloads in memory, and where the snapshot's rotation fell among them.
 class MemoryJournal final : public MemoryStore::Journal {
  public:
-  void Record(std::string_view payload) override { payloads.emplace_back(payload); }
+  std::uint64_t Record(std::string_view payload) override {
+    payloads.emplace_back(payload);
+    return payloads.size();
+  }
+  void Flush(std::uint64_t) override {}
   std::vector<std::string> payloads;
 };
 

@@ -133,28 +133,30 @@ Micros UnixClock::now() const {
       .count();
 }
 
-// The journal's open file. Record runs under the store's mutex; Swap too (from Export);
-// Sync from the background thread. mu_ guards the descriptor between them.
+// The journal's open file. Record runs under the store's mutex and queues the frame;
+// Flush writes what is queued (in order, whoever comes first writes for all); Swap runs
+// under the store's mutex (from Export); Sync from the background thread. mu_ guards the
+// descriptor and the queue between them.
 class StateDir::JournalFile final : public MemoryStore::Journal {
  public:
   ~JournalFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
-  void Record(std::string_view payload) override {
+  std::uint64_t Record(std::string_view payload) override {
     const std::string frame = state::JournalFrame(payload);
     std::lock_guard lock(mu_);
-    if (fd_ < 0 || broken_) return;
-    if (!WriteAll(fd_, frame)) {
-      // A torn frame ends what replay reads: write nothing more to this file; the next
-      // snapshot starts a new one.
-      broken_ = true;
-      error_ = Errno("cannot write the journal");
-    }
-    dirty_ = true;
+    pending_ += frame;
+    return ++queued_;
   }
-  // Installs `fd` as the journal; returns the previous descriptor (or -1).
+  void Flush(std::uint64_t ticket) override {
+    std::lock_guard lock(mu_);
+    if (written_ < ticket) WriteOutLocked();
+  }
+  // Writes what is queued to the current file and installs `fd` as the journal; returns
+  // the previous descriptor (or -1).
   int Swap(int fd) {
     std::lock_guard lock(mu_);
+    WriteOutLocked();
     broken_ = false;
     dirty_ = false;
     return std::exchange(fd_, fd);
@@ -177,8 +179,25 @@ class StateDir::JournalFile final : public MemoryStore::Journal {
   }
 
  private:
+  void WriteOutLocked() {
+    if (fd_ >= 0 && !broken_ && !pending_.empty()) {
+      if (!WriteAll(fd_, pending_)) {
+        // A torn frame ends what replay reads: write nothing more to this file; the next
+        // snapshot starts a new one.
+        broken_ = true;
+        error_ = Errno("cannot write the journal");
+      }
+      dirty_ = true;
+    }
+    pending_.clear();
+    written_ = queued_;
+  }
+
   std::mutex mu_;
   int fd_ = -1;
+  std::string pending_;        // frames queued, not written yet
+  std::uint64_t queued_ = 0;   // tickets handed out
+  std::uint64_t written_ = 0;  // tickets written (or dropped with a broken file)
   bool dirty_ = false;
   bool broken_ = false;
   std::string error_;

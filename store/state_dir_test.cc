@@ -7,9 +7,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace floodgate::store {
 namespace {
@@ -221,6 +223,40 @@ TEST_F(StateDirTest, TwoFloodgatesCannotShareADirectory) {
   Result<std::unique_ptr<StateDir>> second = StateDir::Open(o, b, clock_, nullptr);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message().find("in use by another floodgate"), std::string::npos);
+}
+
+// Appends from two threads while snapshots rotate the journal under them, then kill -9:
+// every queue id comes back, once, in the order each list got them.
+TEST_F(StateDirTest, AppendsDuringSnapshotsAllComeBackAfterKillNine) {
+  std::vector<std::string> before[2];
+  {
+    MemoryStore store(clock_);
+    auto state = Open(store);
+    ASSERT_NE(state, nullptr);
+    std::atomic<bool> done{false};
+    std::thread writers[2];
+    for (int t = 0; t < 2; ++t) {
+      writers[t] = std::thread([&, t] {
+        for (int i = 0; i < 2000; ++i) {
+          ASSERT_TRUE(
+              store.Append("list" + std::to_string(t), std::to_string(i), 5000, kHour).ok());
+        }
+      });
+    }
+    std::thread saver([&] {
+      while (!done.load()) ASSERT_TRUE(state->Save().ok());
+    });
+    for (std::thread& w : writers) w.join();
+    done = true;
+    saver.join();
+    for (int t = 0; t < 2; ++t) before[t] = store.List("list" + std::to_string(t));
+  }
+  MemoryStore store(clock_);
+  auto state = Open(store);
+  for (int t = 0; t < 2; ++t) {
+    ASSERT_EQ(before[t].size(), 2000u);
+    EXPECT_EQ(store.List("list" + std::to_string(t)), before[t]) << "list" << t;
+  }
 }
 
 TEST_F(StateDirTest, OnlyTheNewestSnapshotAndItsJournalRemain) {
