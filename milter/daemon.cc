@@ -24,6 +24,7 @@
 #include "milter/metrics_server.h"
 #include "policy/config_loader.h"
 #include "store/memory_store.h"
+#include "store/state_dir.h"
 #include "store/store_factory.h"
 
 namespace floodgate::milter {
@@ -43,6 +44,15 @@ Status DropPrivileges(const std::string& user) {
     return Error(ErrorKind::kInternal, "cannot switch to user '" + user + "'");
   }
   return OkStatus();
+}
+
+// Creates store.state_dir when it is missing, as root before privileges go, owned by
+// milter.user so that floodgate can write it afterwards (systemd's StateDirectory= does the
+// same for the packaged unit). Failures show when the directory is opened.
+void PrepareStateDir(const std::string& dir, const std::string& user) {
+  if (dir.empty() || ::mkdir(dir.c_str(), 0750) != 0) return;
+  const passwd* pw = user.empty() || geteuid() != 0 ? nullptr : getpwnam(user.c_str());
+  if (pw != nullptr && ::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) ::rmdir(dir.c_str());
 }
 
 // Waits for SIGUSR1 (blocked in every thread) and reloads the config. A config that does
@@ -91,6 +101,8 @@ class Reloader {
         {"file", path_}, {"limits", std::to_string(next->limits.size())}};
     if (next->store.backend != current->store.backend || next->store.url != current->store.url ||
         next->store.admin_socket != current->store.admin_socket ||
+        next->store.state_dir != current->store.state_dir ||
+        next->store.max_subjects != current->store.max_subjects ||
         next->milter.socket != current->milter.socket ||
         next->metrics_listen != current->metrics_listen) {
       fields.emplace_back("note", "store, socket and metrics changes take effect after a restart");
@@ -177,6 +189,9 @@ int RunDaemon(const DaemonOptions& options) {
       alerts.Error(bound.error().message() + "; floodgatectl cannot reach this floodgate");
     }
   }
+  const bool keeps_state =
+      config->store.backend == policy::Backend::kMemory && !config->store.state_dir.empty();
+  if (keeps_state) PrepareStateDir(config->store.state_dir, config->milter.user);
   if (Status s = DropPrivileges(config->milter.user); !s.ok()) {
     alerts.Error(s.error().message());
     return 1;
@@ -196,7 +211,10 @@ int RunDaemon(const DaemonOptions& options) {
   }
   std::unique_ptr<CounterStore> fallback;
   if (config->store.backend != policy::Backend::kMemory) {
-    fallback = std::make_unique<store::MemoryStore>(clock);
+    // The in-process fallback: bounded like the embedded store, and never kept on disk
+    // (Redis holds the truth; it resyncs when Redis is back).
+    fallback = std::make_unique<store::MemoryStore>(
+        clock, store::MemoryStore::Options{static_cast<std::size_t>(config->store.max_subjects)});
   }
   auto* memory = dynamic_cast<store::MemoryStore*>(primary->get());
   // Every event goes through one sink: syslog, then the admin's alert_command and alert
@@ -204,6 +222,28 @@ int RunDaemon(const DaemonOptions& options) {
   CommandAlertSink events(alerts, holder, options.config_path);
   decider =
       std::make_unique<Decider>(std::move(primary).value(), std::move(fallback), events, clock);
+
+  // The embedded store's state, loaded before the first session and saved on SIGTERM.
+  // Declared after the decider, which owns the store, so that it goes first.
+  std::unique_ptr<store::StateDir> state;
+  if (keeps_state && memory != nullptr) {
+    store::StateDir::Options options;
+    options.dir = config->store.state_dir;
+    options.log = [&alerts](const std::string& line) { alerts.Error(line); };
+    store::StateDir::Loaded loaded;
+    Result<std::unique_ptr<store::StateDir>> opened =
+        store::StateDir::Open(options, *memory, clock, &loaded);
+    for (const std::string& problem : loaded.problems) alerts.Error(problem);
+    if (opened.ok()) {
+      alerts.Info(loaded.summary);
+      state = std::move(opened).value();
+      state->StartBackground();
+    } else {  // mail goes on; only restarts lose what the store holds
+      alerts.Error(opened.error().message() +
+                   "; the memory store keeps its state in memory only: locks, counts and queue "
+                   "ids will not survive a restart");
+    }
+  }
   context.reset(new MilterContext{holder, *decider, events});
   InstallContext(context.get());
 
@@ -243,6 +283,14 @@ int RunDaemon(const DaemonOptions& options) {
   alerts.Info("started: socket=" + socket + " store=" + decider->primary().name() +
               " limits=" + std::to_string(config->limits.size()));
   const int rc = smfi_main();
+  if (state) {
+    admin_serving.reset();  // no floodgatectl change may come after the last snapshot
+    if (Status saved = state->Close(); saved.ok()) {
+      alerts.Info("state saved to " + state->dir());
+    } else {
+      alerts.Error("cannot save state to " + state->dir() + ": " + saved.error().message());
+    }
+  }
   alerts.Info("stopped");
   return rc == MI_SUCCESS ? 0 : 1;
 }

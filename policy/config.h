@@ -106,6 +106,12 @@ struct StoreConfig {
   // locks inside the daemon (mode 0600: root, or the user floodgate was started as).
   // Empty: none.
   std::string admin_socket = "/run/floodgate/admin.sock";
+  // Memory store only: where its state (locks, counts, queue ids, events) is kept across
+  // restarts (store/state_dir.h). Empty: in memory only.
+  std::string state_dir = "/var/lib/floodgate";
+  // Memory store only: at most this many limit keys, network sets and lists each; when
+  // full, the ones nearest to idle are forgotten first (never a lock).
+  std::int64_t max_subjects = 1'000'000;
 };
 
 struct AlertsConfig {

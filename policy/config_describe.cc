@@ -118,7 +118,13 @@ std::string DescribeConfig(const Config& c) {
                      c.milter.user.empty() ? "(unchanged)" : c.milter.user, c.milter.umask,
                      c.milter.timeout_s);
   if (c.store.backend == Backend::kMemory) {
-    out += "store:   memory (this host only; counts are lost on restart)\n";
+    out += c.store.state_dir.empty()
+               ? "store:   memory (this host only; state_dir \"\": everything is lost on "
+                 "restart)\n"
+               : fmt::format("store:   memory (this host only), state kept in {}\n",
+                             c.store.state_dir);
+    out += fmt::format("         max_subjects {} (limit keys, network sets and lists, each)\n",
+                       c.store.max_subjects);
     out += fmt::format("         admin socket: {}\n", c.store.admin_socket.empty()
                                                           ? "(none: floodgatectl cannot reach it)"
                                                           : c.store.admin_socket);

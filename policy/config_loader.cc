@@ -97,9 +97,13 @@ bool ReadMilter(ConfigReader& r, const TomlValue& t, MilterConfig* m) {
 
 bool ReadStore(ConfigReader& r, const TomlValue& t, StoreConfig* s) {
   if (!r.ExpectTable(t, "[store]") ||
-      !r.CheckKeys(t, {"backend", "url", "key_prefix", "timeout_ms", "on_error", "admin_socket"},
+      !r.CheckKeys(t,
+                   {"backend", "url", "key_prefix", "timeout_ms", "on_error", "admin_socket",
+                    "state_dir", "max_subjects"},
                    "[store]") ||
       !r.GetString(t, "admin_socket", &s->admin_socket) ||
+      !r.GetString(t, "state_dir", &s->state_dir) ||
+      !r.GetInt(t, "max_subjects", 1000, 1'000'000'000, &s->max_subjects) ||
       !r.GetEnum(t, "backend", {{"memory", Backend::kMemory}, {"redis", Backend::kRedis}},
                  &s->backend) ||
       !r.GetString(t, "url", &s->url) || !r.GetString(t, "key_prefix", &s->key_prefix) ||
@@ -131,6 +135,13 @@ bool ReadStore(ConfigReader& r, const TomlValue& t, StoreConfig* s) {
       return r.Fail(*v, fmt::format("invalid admin_socket \"{}\": an absolute path of at most "
                                     "107 bytes, or \"\" for none",
                                     s->admin_socket));
+    }
+  }
+  if (const TomlValue* v = ConfigReader::Find(t, "state_dir")) {
+    if (!s->state_dir.empty() && (s->state_dir[0] != '/' || s->state_dir.size() > 4000)) {
+      return r.Fail(*v, fmt::format("invalid state_dir \"{}\": an absolute path, or \"\" to keep "
+                                    "state in memory only",
+                                    s->state_dir));
     }
   }
   if (const TomlValue* v = ConfigReader::Find(t, "key_prefix")) {

@@ -249,6 +249,23 @@ TEST(ConfigLoaderTest, AdminSocketMayBeTurnedOff) {
   EXPECT_EQ(DefaultConfig().store.admin_socket, "/run/floodgate/admin.sock");
 }
 
+TEST(ConfigLoaderTest, StateDirAndMaxSubjectsAreReadAndPrinted) {
+  EXPECT_EQ(DefaultConfig().store.state_dir, "/var/lib/floodgate");
+  EXPECT_EQ(DefaultConfig().store.max_subjects, 1'000'000);
+  EXPECT_TRUE(Contains(DescribeConfig(DefaultConfig()), "state kept in /var/lib/floodgate"));
+  Result<Config> c =
+      ParseConfig("[store]\nstate_dir = \"/srv/fg\"\nmax_subjects = 5000\n", "a.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->store.state_dir, "/srv/fg");
+  EXPECT_EQ(c->store.max_subjects, 5000);
+  EXPECT_TRUE(Contains(DescribeConfig(*c), "state kept in /srv/fg")) << DescribeConfig(*c);
+  EXPECT_TRUE(Contains(DescribeConfig(*c), "max_subjects 5000 ")) << DescribeConfig(*c);
+  Result<Config> none = ParseConfig("[store]\nstate_dir = \"\"\n", "a.toml");
+  ASSERT_TRUE(none.ok()) << none.error().message();
+  EXPECT_TRUE(Contains(DescribeConfig(*none), "everything is lost on restart"))
+      << DescribeConfig(*none);
+}
+
 TEST(ConfigLoaderTest, DefaultConfigIsOneAccountLimit) {
   const Config c = DefaultConfig();
   EXPECT_EQ(c.source, "(built-in defaults)");

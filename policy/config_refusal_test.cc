@@ -324,6 +324,14 @@ TEST(ConfigRefusalTest, RefusesRelativeAdminSocket) {
   ExpectRefused("bad_store_admin_socket.toml", 3, "invalid admin_socket \"run/admin.sock\"");
 }
 
+TEST(ConfigRefusalTest, RefusesRelativeStateDir) {
+  ExpectRefused("bad_store_state_dir.toml", 3, "invalid state_dir \"var/lib/floodgate\"");
+}
+
+TEST(ConfigRefusalTest, RefusesTinyMaxSubjects) {
+  ExpectRefused("bad_store_max_subjects.toml", 4, "max_subjects must be from 1000 to 1000000000");
+}
+
 TEST(ConfigRefusalTest, RefusesZeroStoreTimeout) {
   ExpectRefused("bad_store_timeout.toml", 3, "timeout_ms must be from 1 to 10000");
 }

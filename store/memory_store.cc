@@ -1,15 +1,277 @@
 #include "store/memory_store.h"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
 
 namespace floodgate::store {
+namespace {
 
-policy::WindowState& MemoryStore::Slot(Entry& e, Micros period) {
-  for (auto& [p, state] : e.windows) {
-    if (p == period) return state;
-  }
-  return e.windows.emplace_back(period, policy::WindowState{}).second;
+// One allocation holding a fixed header, `Elem` elements and the key's bytes after them.
+template <class Block, class Elem>
+Block* AllocateBlock(std::string_view key, std::size_t elems) {
+  const std::size_t size = sizeof(Block) + elems * sizeof(Elem) + key.size();
+  void* p = std::malloc(size);
+  if (p == nullptr) throw std::bad_alloc();
+  auto* b = new (p) Block();
+  b->key_len = static_cast<std::uint32_t>(key.size());
+  auto* elem = reinterpret_cast<Elem*>(b + 1);
+  for (std::size_t i = 0; i < elems; ++i) new (elem + i) Elem();
+  std::memcpy(reinterpret_cast<char*>(elem + elems), key.data(), key.size());
+  return b;
 }
+
+// List items are kept packed, oldest first, each as a 2-byte length and its bytes.
+constexpr std::size_t kMaxItem = 0xffff;
+
+}  // namespace
+
+// The windows of one limit key, named by period like the Redis hash fields, so that a
+// limit whose numbers change keeps its history.
+struct MemoryStore::CounterBlock {
+  std::uint32_t key_len = 0;
+  std::uint32_t n = 0;
+  state::Window* windows() { return reinterpret_cast<state::Window*>(this + 1); }
+  const state::Window* windows() const { return reinterpret_cast<const state::Window*>(this + 1); }
+  std::span<const state::Window> span() const { return {windows(), n}; }
+  std::string_view key() const { return {reinterpret_cast<const char*>(windows() + n), key_len}; }
+  state::Window* Find(Micros period) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (windows()[i].period_us == period) return &windows()[i];
+    }
+    return nullptr;
+  }
+  Micros ExpiresAt() const {
+    Micros e = 0;
+    for (const state::Window& w : span()) e = std::max({e, w.tat, w.reported_until});
+    return e;
+  }
+  static CounterBlock* Make(std::string_view key, std::size_t n) {
+    CounterBlock* b = AllocateBlock<CounterBlock, state::Window>(key, n);
+    b->n = static_cast<std::uint32_t>(n);
+    return b;
+  }
+  static void Destroy(CounterBlock* b) { std::free(b); }
+};
+
+// Distinct networks of one subject (by hash) and when each was last seen; at most
+// max_networks + 1 entries are kept (the oldest go first), which is all the decision needs.
+struct MemoryStore::NetworkBlock {
+  std::uint32_t key_len = 0;
+  std::uint16_t n = 0;
+  std::uint16_t cap = 0;
+  Micros window_us = 0;
+  state::SeenNetwork* seen() { return reinterpret_cast<state::SeenNetwork*>(this + 1); }
+  const state::SeenNetwork* seen() const {
+    return reinterpret_cast<const state::SeenNetwork*>(this + 1);
+  }
+  std::span<const state::SeenNetwork> span() const { return {seen(), n}; }
+  std::string_view key() const { return {reinterpret_cast<const char*>(seen() + cap), key_len}; }
+  Micros ExpiresAt() const {
+    Micros newest = 0;
+    for (const state::SeenNetwork& s : span()) newest = std::max(newest, s.seen);
+    return n == 0 ? 0 : newest + window_us;
+  }
+  static NetworkBlock* Make(std::string_view key, std::size_t cap) {
+    NetworkBlock* b = AllocateBlock<NetworkBlock, state::SeenNetwork>(key, cap);
+    b->cap = static_cast<std::uint16_t>(cap);
+    return b;
+  }
+  static void Destroy(NetworkBlock* b) { std::free(b); }
+};
+
+// A list (events, queue ids) in one allocation: header, key, then the items packed oldest
+// first, each as a 2-byte length and its bytes; it grows by reallocation.
+struct MemoryStore::ListBlock {
+  std::uint32_t key_len = 0;
+  std::uint32_t count = 0;  // items packed; Visible() shows the newest max_len
+  std::uint32_t max_len = 0;
+  std::uint32_t used = 0;  // bytes of packed items
+  Micros expires_at = 0;
+  std::uint64_t seq = 0;  // of its last append
+
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  std::string_view key() const { return {data(), key_len}; }
+  const char* items() const { return data() + key_len; }
+  char* items() { return data() + key_len; }
+
+  static ListBlock* Make(std::string_view key, std::size_t room) {
+    void* p = std::malloc(sizeof(ListBlock) + key.size() + room);
+    if (p == nullptr) throw std::bad_alloc();
+    auto* b = new (p) ListBlock();
+    b->key_len = static_cast<std::uint32_t>(key.size());
+    std::memcpy(b->data(), key.data(), key.size());
+    return b;
+  }
+  static void Destroy(ListBlock* b) { std::free(b); }
+
+  void Clear() {
+    count = 0;
+    used = 0;
+  }
+  // Appends `item` to `b` (reallocated when full) and returns the block.
+  static ListBlock* Push(ListBlock* b, std::string_view item) {
+    item = item.substr(0, kMaxItem);
+    const std::size_t need = sizeof(ListBlock) + b->key_len + b->used + 2 + item.size();
+    if (need > malloc_usable_size(b)) {
+      const std::size_t grown = std::max(need, sizeof(ListBlock) + b->key_len + b->used * 3 / 2);
+      void* p = std::realloc(b, grown);
+      if (p == nullptr) throw std::bad_alloc();
+      b = static_cast<ListBlock*>(p);
+    }
+    char* at = b->items() + b->used;
+    at[0] = static_cast<char>(item.size() & 0xff);
+    at[1] = static_cast<char>(item.size() >> 8);
+    std::memcpy(at + 2, item.data(), item.size());
+    b->used += static_cast<std::uint32_t>(2 + item.size());
+    ++b->count;
+    // Trimmed in batches (an eighth of max_len), so appending to a full list is amortised
+    // O(1); Visible() shows only the newest max_len.
+    if (b->count > b->max_len + b->max_len / 8) b->DropOldest(b->count - b->max_len);
+    return b;
+  }
+  void DropOldest(std::uint32_t k) {
+    std::size_t at = 0;
+    for (std::uint32_t i = 0; i < k; ++i) at += 2 + ItemLength(at);
+    std::memmove(items(), items() + at, used - at);
+    used -= static_cast<std::uint32_t>(at);
+    count -= k;
+  }
+  std::size_t ItemLength(std::size_t at) const {
+    return static_cast<unsigned char>(items()[at]) |
+           (static_cast<std::size_t>(static_cast<unsigned char>(items()[at + 1])) << 8);
+  }
+  // The newest max_len items, oldest first.
+  std::vector<std::string_view> Visible() const {
+    std::vector<std::string_view> out;
+    const std::uint32_t skip = count > max_len ? count - max_len : 0;
+    out.reserve(count - skip);
+    std::size_t at = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::size_t len = ItemLength(at);
+      if (i >= skip) out.emplace_back(items() + at + 2, len);
+      at += 2 + len;
+    }
+    return out;
+  }
+};
+
+// Applies decoded records (snapshot, then journal replay) under the store's mutex.
+class MemoryStore::Restorer final : public state::Visitor {
+ public:
+  Restorer(MemoryStore& s, Micros now) : s_(s), now_(now) {}
+
+  void Counter(std::string_view key, std::span<const state::Window> windows) override {
+    CounterBlock* b = CounterBlock::Make(key, windows.size());
+    std::copy(windows.begin(), windows.end(), b->windows());
+    const Micros expires = b->ExpiresAt();
+    if (auto* slot = s_.counters_.Find(key)) s_.counters_.Erase(slot);
+    if (expires <= now_) {
+      CounterBlock::Destroy(b);
+      return;
+    }
+    s_.MakeRoomLocked(s_.counters_);
+    s_.counters_.Insert(b, CoarseSeconds(expires));
+  }
+  void Lock(std::string_view key, std::string_view reason, Micros until) override {
+    s_.SetLockLocked(std::string(key), reason, until);
+  }
+  void Networks(std::string_view key, Micros window_us,
+                std::span<const state::SeenNetwork> seen) override {
+    if (auto* slot = s_.networks_.Find(key)) s_.networks_.Erase(slot);
+    NetworkBlock* b = NetworkBlock::Make(key, std::min<std::size_t>(seen.size(), 0xffff));
+    b->window_us = window_us;
+    for (const state::SeenNetwork& e : seen.first(b->cap)) {
+      if (e.seen > now_ - window_us) b->seen()[b->n++] = e;
+    }
+    if (b->ExpiresAt() <= now_) {
+      NetworkBlock::Destroy(b);
+      return;
+    }
+    s_.MakeRoomLocked(s_.networks_);
+    s_.networks_.Insert(b, CoarseSeconds(b->ExpiresAt()));
+  }
+  void List(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
+            std::span<const std::string_view> items) override {
+    if (auto* slot = s_.lists_.Find(key)) s_.lists_.Erase(slot);
+    s_.seq_ = std::max(s_.seq_, seq);
+    if (expires_at <= now_) return;
+    std::size_t room = 0;
+    for (std::string_view item : items) room += 2 + std::min(item.size(), kMaxItem);
+    ListBlock* l = ListBlock::Make(key, room);
+    l->expires_at = expires_at;
+    l->max_len = max_len;
+    l->seq = seq;
+    for (std::string_view item : items) l = ListBlock::Push(l, item);
+    s_.MakeRoomLocked(s_.lists_);
+    s_.lists_.Insert(l, CoarseSeconds(expires_at));
+  }
+  void Unlock(std::string_view lock_key, std::span<const std::string_view> limit_keys) override {
+    std::vector<std::string> keys(limit_keys.begin(), limit_keys.end());
+    s_.UnlockLocked(lock_key, keys, now_);
+  }
+  void Append(std::string_view key, std::string_view value, std::uint32_t max_len,
+              Micros expires_at, std::uint64_t seq) override {
+    s_.AppendLocked(key, value, max_len, expires_at, now_, std::max<std::uint64_t>(seq, 1));
+  }
+  void Delete(std::span<const std::string_view> keys) override {
+    std::vector<std::string> copy(keys.begin(), keys.end());
+    s_.DeleteLocked(copy, now_);
+  }
+
+ private:
+  MemoryStore& s_;
+  Micros now_;
+};
+
+MemoryStore::MemoryStore(const Clock& clock, Options options) : clock_(clock), options_(options) {}
+
+MemoryStore::~MemoryStore() = default;
+
+template <class B>
+void MemoryStore::MakeRoomLocked(BlockTable<B>& table) {
+  // While an Export is between holds, nothing may move: up to an eighth more may come in.
+  const std::size_t bound =
+      options_.max_subjects + (exporting_ ? options_.max_subjects / 8 + 1 : 0);
+  if (options_.max_subjects == 0 || table.size() < bound) return;
+  // Forget a sixty-fourth at once: each eviction scans the table, so this keeps the cost
+  // per new key constant.
+  evicted_ += table.EvictSoonestExpiring(std::max<std::size_t>(
+      1, table.size() - options_.max_subjects + 1 + options_.max_subjects / 64));
+}
+
+void MemoryStore::JournalLocked(const std::function<void(state::RecordWriter&)>& write) {
+  Changed();
+  if (journal_ == nullptr) return;
+  std::string payload;
+  state::RecordWriter w(&payload);
+  write(w);
+  ticket_ = journal_->Record(payload);
+}
+
+// The mutex, for calls that may journal: on the way out it releases the mutex and then
+// waits for the call's journal record to be written.
+class MemoryStore::Hold {
+ public:
+  explicit Hold(MemoryStore& s) : s_(s), lock_(s.mu_) {}
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  ~Hold() {
+    Journal* journal = s_.journal_;
+    const std::uint64_t ticket = std::exchange(s_.ticket_, 0);
+    lock_.unlock();
+    if (journal != nullptr && ticket != 0) journal->Flush(ticket);
+  }
+
+ private:
+  MemoryStore& s_;
+  std::unique_lock<std::mutex> lock_;
+};
 
 policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now) {
   policy::SubjectState s;
@@ -19,34 +281,94 @@ policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now)
     s.lock_reason = it->second.reason;
   }
   if (c.max_networks > 0 && !c.network.empty()) {
-    NetworkSet& set = networks_[c.lock_key];
-    set.window_us = c.networks_window_us;
-    auto& seen = set.seen;
-    std::erase_if(seen, [&](const auto& kv) { return kv.second <= now - set.window_us; });
-    seen[c.network] = now;
-    while (seen.size() > static_cast<std::size_t>(c.max_networks) + 1) {
-      seen.erase(std::min_element(seen.begin(), seen.end(), [](const auto& a, const auto& b) {
-        return a.second < b.second;
-      }));
+    // Room for max_networks + 1 networks, allocated as they come (most subjects use one).
+    const std::size_t limit = std::min<std::int64_t>(c.max_networks + 1, 0xffff);
+    auto* slot = networks_.Find(c.lock_key);
+    if (slot == nullptr) {
+      MakeRoomLocked(networks_);
+      slot = &networks_.Insert(NetworkBlock::Make(c.lock_key, 1), 0);
     }
-    s.distinct_networks = static_cast<std::int64_t>(seen.size());
+    NetworkBlock* set = slot->block;
+    set->window_us = c.networks_window_us;
+    // Forget what left the window, and count this event's network.
+    std::uint16_t kept = 0;
+    for (std::uint16_t i = 0; i < set->n; ++i) {
+      if (set->seen()[i].seen > now - set->window_us) set->seen()[kept++] = set->seen()[i];
+    }
+    set->n = kept;
+    const std::uint64_t hash = state::NetworkHash(c.network);
+    state::SeenNetwork* entry = nullptr;
+    for (std::uint16_t i = 0; i < set->n; ++i) {
+      if (set->seen()[i].hash == hash) entry = &set->seen()[i];
+    }
+    if (entry == nullptr) {
+      while (set->n >= limit) {  // the oldest goes
+        auto* oldest =
+            std::min_element(set->seen(), set->seen() + set->n,
+                             [](const auto& a, const auto& b) { return a.seen < b.seen; });
+        *oldest = set->seen()[--set->n];
+      }
+      if (set->n == set->cap) {
+        NetworkBlock* bigger = NetworkBlock::Make(
+            c.lock_key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
+        bigger->window_us = set->window_us;
+        bigger->n = set->n;
+        std::copy(set->seen(), set->seen() + set->n, bigger->seen());
+        NetworkBlock::Destroy(std::exchange(slot->block, bigger));
+        set = bigger;
+      }
+      entry = &set->seen()[set->n++];
+    }
+    *entry = {hash, now};
+    slot->expires_s = CoarseSeconds(set->ExpiresAt());
+    s.distinct_networks = set->n;
   }
   return s;
 }
 
-void MemoryStore::Store(const LimitCheck& c, const std::vector<policy::WindowState>& states,
-                        Micros now) {
-  Entry& e = entries_[c.key];
-  if (e.expires_at <= now) e.windows.clear();
-  for (std::size_t j = 0; j < c.windows.size(); ++j) Slot(e, c.windows[j].period_us) = states[j];
-  Micros expires = 0;
-  for (const auto& [period, s] : e.windows) expires = std::max({expires, s.tat, s.reported_until});
-  e.expires_at = expires;
-  if (expires <= now) entries_.erase(c.key);
+void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::WindowState>& states,
+                              Micros now) {
+  auto* slot = counters_.Find(c.key);
+  CounterBlock* b = slot != nullptr ? slot->block : nullptr;
+  if (b != nullptr && b->ExpiresAt() <= now) {
+    for (state::Window& w : std::span(b->windows(), b->n)) w = {w.period_us, 0, 0, 0};
+  }
+  std::size_t missing = 0;
+  for (const WindowSpec& w : c.windows) missing += (b == nullptr || !b->Find(w.period_us)) ? 1 : 0;
+  if (missing > 0) {
+    CounterBlock* grown = CounterBlock::Make(c.key, (b != nullptr ? b->n : 0) + missing);
+    std::uint32_t n = 0;
+    if (b != nullptr) {
+      for (const state::Window& w : b->span()) grown->windows()[n++] = w;
+    }
+    for (const WindowSpec& w : c.windows) {
+      if (b == nullptr || !b->Find(w.period_us)) grown->windows()[n++].period_us = w.period_us;
+    }
+    if (slot != nullptr) CounterBlock::Destroy(std::exchange(slot->block, grown));
+    b = grown;
+  }
+  if (b == nullptr) return;  // a check without windows (only its lock counts) stores nothing
+  for (std::size_t j = 0; j < c.windows.size(); ++j) {
+    state::Window* w = b->Find(c.windows[j].period_us);
+    w->tat = states[j].tat;
+    w->reported_until = states[j].reported_until;
+    w->refused = states[j].refused;
+  }
+  const Micros expires = b->ExpiresAt();
+  if (slot != nullptr) {  // one that holds nothing any more goes with the sweep
+    slot->expires_s = CoarseSeconds(expires);
+    return;
+  }
+  if (expires <= now) {
+    CounterBlock::Destroy(b);
+    return;
+  }
+  MakeRoomLocked(counters_);
+  counters_.Insert(b, CoarseSeconds(expires));
 }
 
 Result<CheckOutcome> MemoryStore::Check(const std::vector<LimitCheck>& checks) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   const Micros now = clock_.now();
   if (++checks_since_sweep_ >= kSweepEvery) SweepLocked(now);
 
@@ -54,46 +376,128 @@ Result<CheckOutcome> MemoryStore::Check(const std::vector<LimitCheck>& checks) {
   // that the Redis script and this store share one definition of the arithmetic.
   std::vector<std::vector<policy::WindowState>> states(checks.size());
   std::vector<policy::SubjectState> subjects;
+  subjects.reserve(checks.size());
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    auto it = entries_.find(checks[i].key);
-    const bool live = it != entries_.end() && it->second.expires_at > now;
+    auto* slot = counters_.Find(checks[i].key);
+    CounterBlock* b = slot != nullptr && slot->block->ExpiresAt() > now ? slot->block : nullptr;
+    states[i].reserve(checks[i].windows.size());
     for (const WindowSpec& w : checks[i].windows) {
-      states[i].push_back(live ? Slot(it->second, w.period_us) : policy::WindowState{});
+      const state::Window* have = b != nullptr ? b->Find(w.period_us) : nullptr;
+      states[i].push_back(have != nullptr
+                              ? policy::WindowState{have->tat, have->reported_until, have->refused}
+                              : policy::WindowState{});
     }
     subjects.push_back(SubjectLocked(checks[i], now));
   }
   CheckOutcome outcome = policy::ApplyChecks(checks, states, subjects, now);
   for (std::size_t i = 0; i < checks.size(); ++i) {
     if (checks[i].hold_max <= 0) continue;
-    auto held = lists_.find(checks[i].held_key);
+    const auto* held = lists_.Find(checks[i].held_key);
     outcome.limits[i].hold_full =
-        held != lists_.end() && held->second.expires_at > now &&
-        held->second.items.size() >= static_cast<std::size_t>(checks[i].hold_max);
+        held != nullptr && held->block->expires_at > now &&
+        held->block->Visible().size() >= static_cast<std::size_t>(checks[i].hold_max);
   }
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    Store(checks[i], states[i], now);
+    StoreLocked(checks[i], states[i], now);
     if (outcome.limits[i].newly_locked) {
-      locks_[checks[i].lock_key] = {outcome.limits[i].lock_reason, now + checks[i].lock_ttl_us};
+      SetLockLocked(checks[i].lock_key, outcome.limits[i].lock_reason, now + checks[i].lock_ttl_us);
     }
   }
+  Changed();
   return outcome;
 }
 
+void MemoryStore::SetLockLocked(const std::string& lock_key, std::string_view reason,
+                                Micros until) {
+  locks_[lock_key] = {std::string(reason), until};
+  JournalLocked([&](state::RecordWriter& w) { w.Lock(lock_key, reason, until); });
+}
+
+bool MemoryStore::UnlockLocked(std::string_view lock_key, std::span<const std::string> limit_keys,
+                               Micros now) {
+  auto it = locks_.find(std::string(lock_key));
+  const bool was_locked = it != locks_.end() && it->second.until > now;
+  if (it != locks_.end()) locks_.erase(it);
+  if (auto* slot = networks_.Find(lock_key)) {
+    if (exporting_) {  // emptied in place; the sweep takes it
+      slot->block->n = 0;
+      slot->expires_s = 0;
+    } else {
+      networks_.Erase(slot);
+    }
+  }
+  for (const std::string& key : limit_keys) {
+    if (auto* slot = counters_.Find(key)) {
+      for (state::Window& w : std::span(slot->block->windows(), slot->block->n)) w.refused = 0;
+    }
+  }
+  JournalLocked([&](state::RecordWriter& w) { w.Unlock(lock_key, limit_keys); });
+  return was_locked;
+}
+
+void MemoryStore::AppendLocked(std::string_view key, std::string_view value, std::size_t max_len,
+                               Micros expires_at, Micros now, std::uint64_t seq) {
+  const bool replayed = seq != 0;
+  seq = replayed ? seq : seq_ + 1;
+  seq_ = std::max(seq_, seq);
+  if (expires_at <= now) return;
+  auto* slot = lists_.Find(key);
+  if (replayed && slot != nullptr && slot->block->seq >= seq) return;  // the list holds it
+  if (slot == nullptr) {
+    MakeRoomLocked(lists_);
+    slot = &lists_.Insert(ListBlock::Make(key, 2 + std::min(value.size(), kMaxItem)), 0);
+  }
+  ListBlock* l = slot->block;
+  if (l->expires_at <= now) l->Clear();
+  l->seq = seq;
+  l->max_len = static_cast<std::uint32_t>(std::min<std::size_t>(max_len, 1u << 30));
+  l = slot->block = ListBlock::Push(l, value);
+  l->expires_at = expires_at;
+  slot->expires_s = CoarseSeconds(expires_at);
+  JournalLocked([&](state::RecordWriter& w) {
+    w.Append(key, value.substr(0, kMaxItem), l->max_len, expires_at, seq);
+  });
+}
+
+std::int64_t MemoryStore::DeleteLocked(std::span<const std::string> keys, Micros now) {
+  std::int64_t deleted = 0;
+  for (const std::string& key : keys) {
+    if (auto* slot = counters_.Find(key)) {
+      if (slot->block->ExpiresAt() > now) ++deleted;
+      if (exporting_) {  // emptied in place; the sweep takes it
+        for (state::Window& w : std::span(slot->block->windows(), slot->block->n)) {
+          w = {w.period_us, 0, 0, 0};
+        }
+        slot->expires_s = 0;
+      } else {
+        counters_.Erase(slot);
+      }
+    } else if (auto* list = lists_.Find(key)) {
+      if (list->block->expires_at > now) ++deleted;
+      if (exporting_) {
+        list->block->Clear();
+        list->block->expires_at = 0;
+        list->expires_s = 0;
+      } else {
+        lists_.Erase(list);
+      }
+    }
+  }
+  JournalLocked([&](state::RecordWriter& w) { w.Delete(keys); });
+  return deleted;
+}
+
 Status MemoryStore::Reset(const std::string& key) {
-  std::lock_guard lock(mu_);
-  entries_.erase(key);
+  Hold hold(*this);
+  DeleteLocked(std::span(&key, 1), clock_.now());
   return OkStatus();
 }
 
 Status MemoryStore::Append(const std::string& key, const std::string& value, std::size_t max_len,
                            Micros ttl_us) {
-  std::lock_guard lock(mu_);
+  Hold hold(*this);
   const Micros now = clock_.now();
-  ListEntry& l = lists_[key];
-  if (l.expires_at <= now) l.items.clear();
-  l.items.push_front(value);
-  while (l.items.size() > max_len) l.items.pop_back();
-  l.expires_at = now + ttl_us;
+  AppendLocked(key, value, max_len, now + ttl_us, now, 0);
   return OkStatus();
 }
 
@@ -106,37 +510,40 @@ Result<std::int64_t> MemoryStore::CountActiveLocks() {
 
 std::vector<std::string> MemoryStore::List(const std::string& key) const {
   std::lock_guard lock(mu_);
-  auto it = lists_.find(key);
-  if (it == lists_.end() || it->second.expires_at <= clock_.now()) return {};
-  return {it->second.items.begin(), it->second.items.end()};
+  const auto* slot = lists_.Find(key);
+  if (slot == nullptr || slot->block->expires_at <= clock_.now()) return {};
+  const std::vector<std::string_view> items = slot->block->Visible();
+  return {items.rbegin(), items.rend()};
 }
 
-std::size_t MemoryStore::size() const {
+MemoryStore::Sizes MemoryStore::sizes() const {
   std::lock_guard lock(mu_);
-  return entries_.size() + locks_.size() + networks_.size() + lists_.size();
+  return {counters_.size(), locks_.size(), networks_.size(), lists_.size(), evicted_};
 }
 
 std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
   std::lock_guard lock(mu_);
   const Micros now = clock_.now();
   std::vector<std::string> keys;
-  auto add = [&](const std::string& key, bool live) {
-    if (live && key.starts_with(prefix)) keys.push_back(key);
+  auto add = [&](std::string_view key, bool live, std::string_view suffix = {}) {
+    std::string k = std::string(key) + std::string(suffix);
+    if (live && k.starts_with(prefix)) keys.push_back(std::move(k));
   };
-  for (const auto& [key, e] : entries_) add(key, e.expires_at > now);
+  counters_.ForEach([&](const auto& s) { add(s.block->key(), s.block->ExpiresAt() > now); });
   for (const auto& [key, l] : locks_) add(key, l.until > now);
-  for (const auto& [key, n] : networks_) add(key + ":networks", !n.seen.empty());
-  for (const auto& [key, l] : lists_) add(key, l.expires_at > now);
+  networks_.ForEach(
+      [&](const auto& s) { add(s.block->key(), s.block->ExpiresAt() > now, ":networks"); });
+  lists_.ForEach([&](const auto& s) { add(s.block->key(), s.block->expires_at > now); });
   return keys;
 }
 
 std::map<std::string, std::string> MemoryStore::Fields(const std::string& key) const {
   std::lock_guard lock(mu_);
   std::map<std::string, std::string> fields;
-  auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.expires_at <= clock_.now()) return fields;
-  for (const auto& [period, w] : it->second.windows) {
-    const std::string p = std::to_string(period);
+  const auto* slot = counters_.Find(key);
+  if (slot == nullptr || slot->block->ExpiresAt() <= clock_.now()) return fields;
+  for (const state::Window& w : slot->block->span()) {
+    const std::string p = std::to_string(w.period_us);
     fields["t" + p] = std::to_string(w.tat);
     if (w.reported_until != 0) {
       fields["r" + p] = std::to_string(w.reported_until);
@@ -154,52 +561,106 @@ std::optional<MemoryStore::LockInfo> MemoryStore::GetLock(const std::string& loc
 }
 
 void MemoryStore::SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us) {
-  std::lock_guard lock(mu_);
-  locks_[lock_key] = {reason, ttl_us > 0 ? clock_.now() + ttl_us : kNoExpiry};
+  Hold hold(*this);
+  SetLockLocked(lock_key, reason, ttl_us > 0 ? clock_.now() + ttl_us : kNoExpiry);
 }
 
 bool MemoryStore::Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys) {
-  std::lock_guard lock(mu_);
-  const Micros now = clock_.now();
-  auto it = locks_.find(lock_key);
-  const bool was_locked = it != locks_.end() && it->second.until > now;
-  if (it != locks_.end()) locks_.erase(it);
-  networks_.erase(lock_key);
-  for (const std::string& key : limit_keys) {
-    if (auto e = entries_.find(key); e != entries_.end()) {
-      for (auto& [period, w] : e->second.windows) w.refused = 0;
-    }
-  }
-  return was_locked;
+  Hold hold(*this);
+  return UnlockLocked(lock_key, limit_keys, clock_.now());
 }
 
 std::int64_t MemoryStore::Delete(const std::vector<std::string>& keys) {
-  std::lock_guard lock(mu_);
-  const Micros now = clock_.now();
-  std::int64_t deleted = 0;
-  for (const std::string& key : keys) {
-    if (auto it = entries_.find(key); it != entries_.end()) {
-      if (it->second.expires_at > now) ++deleted;
-      entries_.erase(it);
-    } else if (auto l = lists_.find(key); l != lists_.end()) {
-      if (l->second.expires_at > now) ++deleted;
-      lists_.erase(l);
-    }
-  }
-  return deleted;
+  Hold hold(*this);
+  return DeleteLocked(keys, clock_.now());
 }
 
 void MemoryStore::SweepLocked(Micros now) {
   checks_since_sweep_ = 0;
-  std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires_at <= now; });
-  std::erase_if(locks_, [now](const auto& kv) { return kv.second.until <= now; });
-  std::erase_if(lists_, [now](const auto& kv) { return kv.second.expires_at <= now; });
-  // A network set holds nothing once its newest entry is older than its window.
-  std::erase_if(networks_, [now](const auto& kv) {
-    Micros newest = 0;
-    for (const auto& [net, seen] : kv.second.seen) newest = std::max(newest, seen);
-    return newest <= now - kv.second.window_us;
+  if (exporting_) return;  // nothing moves while an Export is between holds
+  // A few slots of each table per sweep: a sweep never scans a large table at once.
+  const auto now_s = static_cast<std::uint32_t>(std::clamp<Micros>(now / 1'000'000, 0, UINT32_MAX));
+  counters_.SweepSome(&counter_cursor_, 1024, now_s);
+  networks_.SweepSome(&network_cursor_, 256, now_s);
+  lists_.SweepSome(&list_cursor_, 256, now_s);
+  if (++sweeps_ % 64 == 0) {  // locks are few
+    std::erase_if(locks_, [now](const auto& kv) { return kv.second.until <= now; });
+  }
+}
+
+void MemoryStore::SetJournal(Journal* journal) {
+  std::lock_guard lock(mu_);
+  journal_ = journal;
+}
+
+std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& under_lock,
+                                std::size_t slots_per_hold) {
+  // Each hold writes into `chunk`, appended to *out after the mutex is released: growing
+  // *out copies it, which must not happen under the mutex.
+  std::string chunk;
+  state::RecordWriter w(&chunk);
+  std::uint64_t layouts[3];
+  {
+    std::lock_guard lock(mu_);
+    const Micros now = clock_.now();
+    exporting_ = true;
+    for (const auto& [key, l] : locks_) {
+      if (l.until > now) w.Lock(key, l.reason, l.until);
+    }
+    layouts[0] = counters_.layout();
+    layouts[1] = networks_.layout();
+    layouts[2] = lists_.layout();
+    if (under_lock) under_lock();
+  }
+  out->append(chunk);
+  chunk.clear();
+  // Scans `table` a few slots per hold. If entries moved in between (the table grew),
+  // it scans again from the start: a key written twice loads as its later copy. After
+  // three such restarts the rest is written in one hold.
+  auto scan = [&](const auto& table, std::uint64_t layout, auto emit) {
+    std::size_t at = 0;
+    int restarts = 0;
+    for (bool done = false; !done;) {
+      {
+        std::lock_guard lock(mu_);
+        if (table.layout() != layout) {
+          layout = table.layout();
+          at = 0;
+          ++restarts;
+        }
+        const Micros now = clock_.now();
+        at = table.ForEachIn(at, restarts >= 3 ? table.capacity() : slots_per_hold,
+                             [&](const auto& s) { emit(*s.block, now); });
+        done = at >= table.capacity();
+      }
+      out->append(chunk);
+      chunk.clear();
+    }
+  };
+  scan(counters_, layouts[0], [&](const CounterBlock& b, Micros now) {
+    if (b.ExpiresAt() > now) w.Counter(b.key(), b.span());
   });
+  scan(networks_, layouts[1], [&](const NetworkBlock& b, Micros now) {
+    if (b.ExpiresAt() > now) w.Networks(b.key(), b.window_us, b.span());
+  });
+  scan(lists_, layouts[2], [&](const ListBlock& b, Micros now) {
+    if (b.expires_at <= now) return;
+    const std::vector<std::string_view> items = b.Visible();
+    w.ListHeader(b.key(), b.expires_at, b.max_len, b.seq, static_cast<std::uint32_t>(items.size()));
+    for (std::string_view item : items) w.ListItem(item);
+  });
+  std::lock_guard lock(mu_);
+  exporting_ = false;
+  return w.records();
+}
+
+void MemoryStore::Import(const std::function<void(state::Visitor&)>& decode) {
+  std::lock_guard lock(mu_);
+  Journal* journal = std::exchange(journal_, nullptr);
+  Restorer restorer(*this, clock_.now());
+  decode(restorer);
+  journal_ = journal;
+  Changed();
 }
 
 }  // namespace floodgate::store

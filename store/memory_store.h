@@ -1,45 +1,85 @@
-// MemoryStore: the embedded CounterStore. One process, no Redis, state lost on restart.
+// MemoryStore: the embedded CounterStore. One process, no Redis.
 //
 // It applies policy::ApplyChecks under one mutex, so every Check is atomic exactly like
-// the Redis script. Keys whose windows, locks and network sets hold nothing any more are
-// dropped by a sweep that runs every kSweepEvery checks, so memory stays bounded by the
-// subjects active within their windows. It is also the in-process fallback when Redis is
-// down (on_error = local).
+// the Redis script. What it holds, each in a compact BlockTable (one allocation per key):
+// the windows of each limit key, each subject's distinct-network set, and the lists
+// (events, queue ids); locks sit in a small map of their own. Keys that hold nothing any
+// more are swept a few slots at a time as checks go by. With max_subjects > 0 each table
+// holds at most that many keys: a new key then first forgets the keys that expire soonest
+// (whose windows are nearest to empty); locks are never forgotten.
+//
+// Durability is outside this class (store/state_dir.h). Export writes every live record
+// a few thousand slots per hold of the mutex (each hold well under a millisecond), so a
+// check never waits for a whole snapshot; while it runs nothing moves in the tables
+// (sweeps pause, deletions empty a key in place, a full table may overshoot max_subjects
+// by an eighth) and a table that grows is scanned again. Import applies decoded records.
+// A Journal, when set, receives each lock, unlock, list append and delete as it happens,
+// under the mutex, in order. The store is also the in-process fallback when Redis is
+// down (on_error = local), which keeps nothing on disk.
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
-#include <deque>
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "floodgate/clock.h"
 #include "floodgate/counter_store.h"
 #include "policy/gcra.h"
+#include "store/block_table.h"
+#include "store/state_format.h"
 
 namespace floodgate::store {
 
 class MemoryStore final : public CounterStore {
  public:
-  explicit MemoryStore(const Clock& clock) : clock_(clock) {}
+  struct Options {
+    std::size_t max_subjects = 0;  // per table (limit keys, network sets, lists); 0: no bound
+  };
+  // Where journal records go (state_format.h RecordWriter payloads). Record runs under the
+  // store's mutex, in the order of the changes, and only queues; Flush(ticket) runs after
+  // the mutex is released and returns once that record is written, so a call that changed
+  // something returns after its record reached the file but checks never wait for a write.
+  class Journal {
+   public:
+    virtual ~Journal() = default;
+    virtual std::uint64_t Record(std::string_view payload) = 0;  // its ticket
+    virtual void Flush(std::uint64_t ticket) = 0;
+  };
+
+  explicit MemoryStore(const Clock& clock) : MemoryStore(clock, Options{}) {}
+  MemoryStore(const Clock& clock, Options options);
+  ~MemoryStore() override;
 
   Result<CheckOutcome> Check(const std::vector<LimitCheck>& checks) override;
   Status Reset(const std::string& key) override;
   Status Append(const std::string& key, const std::string& value, std::size_t max_len,
                 Micros ttl_us) override;
-  // Counts its unexpired locks: the store is the whole truth here (one host; floodgatectl
-  // cannot reach it, so locks end only by expiry).
+  // Counts its unexpired locks: the store is the whole truth here (one host).
   Result<std::int64_t> CountActiveLocks() override;
   const char* name() const override { return "memory"; }
   // The list `key` (newest first), for tests and the in-process admin view.
   std::vector<std::string> List(const std::string& key) const;
 
-  // Number of keys currently held (tests, metrics).
-  std::size_t size() const;
+  // What it holds (tests, the start-up log): keys per table, and keys forgotten to stay
+  // within max_subjects since the start.
+  struct Sizes {
+    std::size_t counters = 0;
+    std::size_t locks = 0;
+    std::size_t network_sets = 0;
+    std::size_t lists = 0;
+    std::uint64_t evicted = 0;
+  };
+  Sizes sizes() const;
 
   // The admin view (floodgatectl through the daemon's admin socket, admin/): the same
   // facts the Redis store keeps, under the same key names.
@@ -54,7 +94,7 @@ class MemoryStore final : public CounterStore {
     std::string reason;
     Micros until = 0;  // kNoExpiry: until unlocked
   };
-  static constexpr Micros kNoExpiry = std::numeric_limits<Micros>::max();
+  static constexpr Micros kNoExpiry = state::kNever;
   std::optional<LockInfo> GetLock(const std::string& lock_key) const;
   // ttl_us 0: until unlocked.
   void SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us);
@@ -65,41 +105,62 @@ class MemoryStore final : public CounterStore {
   // Forgets limit keys and lists; returns how many held something.
   std::int64_t Delete(const std::vector<std::string>& keys);
 
+  // Persistence (store/state_dir.h). `journal` may be null (none); it must outlive its use.
+  void SetJournal(Journal* journal);
+  // Appends every live record to *out. `under_lock` runs in the first hold of the mutex,
+  // with the locks (it starts the next journal: locks and journal meet exactly; the rest
+  // is written in later holds, and replay of the journal over it is idempotent). Returns
+  // the number of records. One Export at a time.
+  std::size_t Export(std::string* out, const std::function<void()>& under_lock,
+                     std::size_t slots_per_hold = 4096);
+  // Under the mutex: `decode` feeds records (a snapshot, then journals) to the visitor it
+  // is given, which applies them; nothing is journaled meanwhile.
+  void Import(const std::function<void(state::Visitor&)>& decode);
+  // Grows with every change; equal values mean nothing changed in between.
+  std::uint64_t changes() const { return changes_.load(std::memory_order_relaxed); }
+
  private:
-  // Windows are named by period, like the Redis hash fields, so that a limit whose
-  // numbers change keeps its history.
-  struct Entry {
-    std::vector<std::pair<Micros, policy::WindowState>> windows;  // (period, state)
-    Micros expires_at = 0;
-  };
+  struct CounterBlock;
+  struct NetworkBlock;
+  struct ListBlock;
   struct LockEntry {
     std::string reason;
     Micros until = 0;
   };
-  // Distinct networks of one subject: network -> last seen; at most max_networks + 1
-  // entries are kept (the oldest go first), which is all the decision needs.
-  struct NetworkSet {
-    std::map<std::string, Micros> seen;
-    Micros window_us = 0;
-  };
-  struct ListEntry {
-    std::deque<std::string> items;  // newest first
-    Micros expires_at = 0;
-  };
-  static constexpr unsigned kSweepEvery = 4096;
+  class Restorer;
+  class Hold;
+  static constexpr unsigned kSweepEvery = 64;  // checks between two incremental sweeps
 
-  policy::WindowState& Slot(Entry& e, Micros period);
   policy::SubjectState SubjectLocked(const LimitCheck& c, Micros now);
-  void Store(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);
+  void StoreLocked(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);
+  void SetLockLocked(const std::string& lock_key, std::string_view reason, Micros until);
+  bool UnlockLocked(std::string_view lock_key, std::span<const std::string> limit_keys, Micros now);
+  // seq 0: a new append (numbered here); else a replayed one, skipped if the list has it.
+  void AppendLocked(std::string_view key, std::string_view value, std::size_t max_len,
+                    Micros expires_at, Micros now, std::uint64_t seq);
+  std::int64_t DeleteLocked(std::span<const std::string> keys, Micros now);
   void SweepLocked(Micros now);
+  template <class B>
+  void MakeRoomLocked(BlockTable<B>& table);
+  void JournalLocked(const std::function<void(state::RecordWriter&)>& write);
+  void Changed() { changes_.fetch_add(1, std::memory_order_relaxed); }
 
   const Clock& clock_;
+  const Options options_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
+  BlockTable<CounterBlock> counters_;
+  BlockTable<NetworkBlock> networks_;
+  BlockTable<ListBlock> lists_;
   std::unordered_map<std::string, LockEntry> locks_;
-  std::unordered_map<std::string, NetworkSet> networks_;
-  std::unordered_map<std::string, ListEntry> lists_;
+  Journal* journal_ = nullptr;
+  std::uint64_t ticket_ = 0;  // of the last record journaled under the current hold
   unsigned checks_since_sweep_ = 0;
+  unsigned sweeps_ = 0;
+  std::size_t counter_cursor_ = 0, network_cursor_ = 0, list_cursor_ = 0;
+  std::uint64_t evicted_ = 0;
+  std::uint64_t seq_ = 0;   // of the last append
+  bool exporting_ = false;  // an Export is between two holds of the mutex
+  std::atomic<std::uint64_t> changes_{0};
 };
 
 }  // namespace floodgate::store

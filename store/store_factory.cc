@@ -10,7 +10,8 @@ Result<std::unique_ptr<CounterStore>> OpenStore(const policy::StoreConfig& confi
                                                 std::function<void(const std::string&)> warn) {
   switch (config.backend) {
     case policy::Backend::kMemory:
-      return std::unique_ptr<CounterStore>(std::make_unique<MemoryStore>(clock));
+      return std::unique_ptr<CounterStore>(std::make_unique<MemoryStore>(
+          clock, MemoryStore::Options{static_cast<std::size_t>(config.max_subjects)}));
     case policy::Backend::kRedis: {
       auto redis =
           RedisStore::Open(config.url, config.timeout_ms, config.key_prefix, std::move(warn));

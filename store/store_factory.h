@@ -12,6 +12,8 @@
 
 namespace floodgate::store {
 
+// A memory store comes empty: its state directory is the daemon's to open (StateDir), so
+// that only the primary store of a running floodgate keeps state on disk.
 // A Redis store does not need Redis to be up to be opened: it connects lazily, so
 // floodgate starts (and falls back per on_error) while Redis is still down. `warn`
 // receives the Redis store's warnings about its server (see RedisStore::Open).

@@ -274,10 +274,12 @@ class SmtpSink(_Managed):
 class Floodgate(_Managed):
     """The floodgate daemon under test, with `config_text` (TOML) as its config.
 
-    The text may use {port}, {redis_url}, {prefix} and {admin_socket} placeholders
-    (str.format); {port} is the milter port chosen here, {admin_socket} a private path
-    for the memory store's admin socket (floodgatectl). Runs `$FLOODGATE_BIN -f -e -c FILE` with
-    stderr captured to a file so tests can read the alert lines without syslog.
+    The text may use {port}, {redis_url}, {prefix}, {admin_socket} and {state_dir}
+    placeholders (str.format); {port} is the milter port chosen here, {admin_socket} a
+    private path for the memory store's admin socket (floodgatectl), {state_dir} a private
+    store.state_dir that stays across restart() and goes with close(). Runs
+    `$FLOODGATE_BIN -f -e -c FILE` with stderr captured to a file (appended to by every
+    start) so tests can read the alert lines without syslog.
     """
 
     _instances = 0
@@ -292,9 +294,11 @@ class Floodgate(_Managed):
         self.admin_dir = os.path.join(_TMP_ROOT or tempfile.gettempdir(),
                                       f"fg-e2e-admin-{os.getpid()}-{Floodgate._instances}")
         self.admin_socket = os.path.join(self.admin_dir, "admin.sock")
+        self.state_dir = os.path.join(_TMP_ROOT or tempfile.gettempdir(),
+                                      f"fg-e2e-state-{os.getpid()}-{Floodgate._instances}")
         self.config_text = config_text.format(
             port=self.port, redis_url=redis.url if redis else "", prefix=self.prefix,
-            admin_socket=self.admin_socket)
+            admin_socket=self.admin_socket, state_dir=self.state_dir)
         self.bin = os.environ.get("FLOODGATE_BIN")
         self.dir = None
         self.proc = None
@@ -302,12 +306,15 @@ class Floodgate(_Managed):
     def start(self):
         if not self.bin or not os.access(self.bin, os.X_OK):
             raise RuntimeError(f"FLOODGATE_BIN is not an executable: {self.bin!r}")
-        self.dir = make_tempdir("floodgate")
+        if self.dir is None:
+            self.dir = make_tempdir("floodgate")
         self.config_path = os.path.join(self.dir, "floodgate.toml")
         with open(self.config_path, "w") as f:
             f.write(self.config_text)
         self.log_path = os.path.join(self.dir, "floodgate.stderr")
-        self._err = open(self.log_path, "wb")
+        if getattr(self, "_err", None):
+            self._err.close()
+        self._err = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.bin, "-f", "-e", "-c", self.config_path],
                                      stdout=self._err, stderr=subprocess.STDOUT)
         ready = self.ready or (lambda: port_open(self.port))
@@ -346,6 +353,20 @@ class Floodgate(_Managed):
             return None
         return _terminate(self.proc, 15)
 
+    def kill(self):
+        """SIGKILL (a crash: nothing runs on the way out) and wait; returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.kill()
+        return self.proc.wait(10)
+
+    def restart(self, kill=False):
+        """Stops the daemon (SIGTERM, or SIGKILL with kill=True) and starts it again with
+        the same config, port and state_dir; returns the exit code of the stop."""
+        rc = self.kill() if kill else self.stop()
+        self.start()
+        return rc
+
     def close(self):
         """Stops the daemon; fails when it did not exit cleanly on SIGTERM or when a
         sanitizer (ASan/UBSan build as FLOODGATE_BIN) reported anything."""
@@ -364,6 +385,7 @@ class Floodgate(_Managed):
         if self.dir:
             remove_tempdir(self.dir)
         shutil.rmtree(self.admin_dir, ignore_errors=True)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
         if problems:
             raise AssertionError(f"floodgate on port {self.port}: {', '.join(problems)}; log:\n"
                                  + log_tail)
@@ -862,7 +884,7 @@ def floodgate_toml(*limits, backend="memory", timeout_ms=500, on_error=None):
     """
     store = ['[store]', f'backend = "{backend}"']
     if backend == "memory":
-        store.append('admin_socket = "{admin_socket}"')
+        store += ['admin_socket = "{admin_socket}"', 'state_dir = "{state_dir}"']
     if backend == "redis":
         store += ['url = "{redis_url}"', 'key_prefix = "{prefix}"', f"timeout_ms = {timeout_ms}"]
         if on_error is not None:

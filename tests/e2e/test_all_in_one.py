@@ -51,7 +51,7 @@ ACCOUNT_LOCKED = "550 5.7.1 account locked for sending, contact your administrat
 SHIPPED_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
                               "floodgate.toml")
 
-_PORT, _ADMIN = "@@MILTER_PORT@@", "@@ADMIN_SOCKET@@"
+_PORT, _ADMIN, _STATE = "@@MILTER_PORT@@", "@@ADMIN_SOCKET@@", "@@STATE_DIR@@"
 
 
 def set_key(text, section, key, value):
@@ -80,13 +80,15 @@ def set_key(text, section, key, value):
 
 def site_config(base, metrics_port):
     """The config this instance runs: `base` (a floodgate.toml) with the milter socket,
-    a memory store with a private admin socket, the site's [traffic] and /metrics set."""
+    a memory store with a private admin socket and state_dir, the site's [traffic] and
+    /metrics set."""
     text = base
     for section, key, value in [
             ("milter", "socket", f'"inet:{_PORT}@127.0.0.1"'),
             ("milter", "user", None),  # stay root: the test instance has no floodgate user
             ("store", "backend", '"memory"'),
             ("store", "admin_socket", f'"{_ADMIN}"'),
+            ("store", "state_dir", f'"{_STATE}"'),
             ("traffic", "trusted_networks", f'["127.0.0.0/8", "::1/128", "{RELAY_NET}"]'),
             ("traffic", "local_domains", f'["{DOMAIN}"]'),
             ("metrics", "listen", f'"127.0.0.1:{metrics_port}"')]:
@@ -163,7 +165,8 @@ class AllInOneTest(E2ETestCase, unittest.TestCase):
         cls.site = Site(text)
         cls.config_text = text
         fg_text = (text.replace("{", "{{").replace("}", "}}")
-                   .replace(_PORT, "{port}").replace(_ADMIN, "{admin_socket}"))
+                   .replace(_PORT, "{port}").replace(_ADMIN, "{admin_socket}")
+                   .replace(_STATE, "{state_dir}"))
         cls.fg = stack.enter_context(Floodgate(fg_text))
         cls.sink = stack.enter_context(SmtpSink())
         cls.pf = stack.enter_context(Postfix(

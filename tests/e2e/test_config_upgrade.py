@@ -28,6 +28,10 @@ def previous_release_config():
     text = text.replace('socket = "inet:8899@127.0.0.1"', 'socket = "inet:{port}@127.0.0.1"', 1)
     text = text.replace('admin_socket = "/run/floodgate/admin.sock"',
                         'admin_socket = "{admin_socket}"', 1)
+    # Its store keeps state in the default /var/lib/floodgate: this instance gets its own
+    # (on the line after admin_socket, an empty one, so that line numbers stay).
+    text = text.replace('admin_socket = "{admin_socket}"\n\n',
+                        'admin_socket = "{admin_socket}"\nstate_dir = "{state_dir}"\n', 1)
     return text.replace('user = "floodgate"', "", 1)
 
 

@@ -31,7 +31,8 @@ class LifecycleTest(E2ETestCase, unittest.TestCase):
         sink = self.use(SmtpSink())
         pf = self.use(Postfix(fg.port, sink.port))
         good_next = floodgate_toml(ACCOUNT_LIMIT, IP_LIMIT).format(
-            port=fg.port, redis_url="", prefix=fg.prefix, admin_socket=fg.admin_socket)
+            port=fg.port, redis_url="", prefix=fg.prefix, admin_socket=fg.admin_socket,
+            state_dir=fg.state_dir)
 
         with Session(pf.port) as s:
             s.xclient(addr=ADDR, login="reload@example.test")
