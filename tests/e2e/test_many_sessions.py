@@ -178,9 +178,11 @@ class ManySessionsTest(E2ETestCase, unittest.TestCase):
         self.assertEqual(run.errors, [])
         self.assertEqual(run.accepted, SESSIONS)
         self.assertTrue(fg.alive(), fg.log_text()[-3000:])
-        # Every session really was open at the same time, milter connection included.
+        # Every session really was open at the same time, milter connection included. (On a
+        # loaded machine an smtpd that Postfix is just replacing can still hold its old
+        # connection at that moment: more is fine, fewer is not; leaks show in the fds below.)
         self.assertIsNotNone(run.peak)
-        self.assertEqual(run.peak_milter, SESSIONS,
+        self.assertGreaterEqual(run.peak_milter, SESSIONS,
                          f"floodgate's milter connections while all sessions were open "
                          f"(fds, threads: {run.peak[:2]})")
 
