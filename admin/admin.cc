@@ -8,6 +8,7 @@
 
 #include "admin/report.h"
 #include "admin/window_view.h"
+#include "floodgate/store_layout.h"
 #include "policy/planner.h"
 
 namespace floodgate::admin {
@@ -23,13 +24,15 @@ Json WindowJson(const WindowView& v) {
           {"refused", v.refused}};
 }
 
-// Locks and events are kept like the daemon keeps its own (milter/decider.cc).
-constexpr std::size_t kEventsKept = 1000;
-constexpr Micros kEventsTtl = 7 * 86'400'000'000LL;
+// What follows the subject's closing brace in a lock key and a held list's key.
+const std::string kLockTail = "}" + std::string(layout::kLockSuffix);
+const std::string kHeldTail = "}" + std::string(layout::kHeldSuffix);
 
 }  // namespace
 
-std::string EventsKey(const policy::Config& config) { return config.store.key_prefix + "events"; }
+std::string EventsKey(const policy::Config& config) {
+  return config.store.key_prefix + std::string(layout::kEventsKey);
+}
 
 std::vector<std::string> Admin::LimitKeys(const policy::Subject& subject) const {
   std::vector<std::string> keys;
@@ -46,7 +49,7 @@ void Admin::RecordEvent(const policy::Alert& alert) {
   (void)backend_.Append(EventsKey(config_),
                         fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {}", fmt::gmtime(std::time(nullptr)),
                                     policy::FormatAlert(alert)),
-                        kEventsKept, kEventsTtl);
+                        layout::kEvents.max_len, layout::kEvents.ttl_us);
   if (notify_) notify_(alert);
 }
 
@@ -61,8 +64,9 @@ Result<Json> Admin::Status() {
     return Error(ErrorKind::kUnavailable, "store unreachable: " + keys.error().message());
   j["ping"] = "PONG";
   j["keys"] = keys->size();
-  j["locks_active"] = std::count_if(keys->begin(), keys->end(),
-                                    [](const std::string& k) { return k.ends_with("!lock"); });
+  j["locks_active"] = std::count_if(keys->begin(), keys->end(), [](const std::string& k) {
+    return k.ends_with(layout::kLockSuffix);
+  });
   return j;
 }
 
@@ -125,7 +129,7 @@ Result<Json> Admin::Top(int count) {
     if (close == std::string::npos) continue;
     const std::string subject =
         DecodeKeyComponent(key.substr(prefix.size() + 1, close - prefix.size() - 1));
-    if (key.compare(close, 6, "}!lock") == 0 && key.size() == close + 6) {
+    if (key.compare(close, std::string::npos, kLockTail) == 0) {
       rows.push_back(
           {{{"subject", subject}, {"limit", "(lock)"}, {"fill", 1.0}, {"locked", true}}, 2.0});
       continue;
@@ -219,7 +223,7 @@ Result<Json> Admin::Report(std::int64_t since_s) {
   Json locked = Json::array();
   for (const std::string& key : *keys) {
     const auto close = key.find('}');
-    if (close == std::string::npos || key.compare(close, std::string::npos, "}!lock") != 0) {
+    if (close == std::string::npos || key.compare(close, std::string::npos, kLockTail) != 0) {
       continue;
     }
     auto lock = backend_.GetLock(key);
@@ -275,7 +279,7 @@ Result<Json> Admin::Held() {
   Json out = Json::object();
   for (const std::string& key : *keys) {
     const auto close = key.find('}');
-    if (close == std::string::npos || key.compare(close, std::string::npos, "}!held") != 0)
+    if (close == std::string::npos || key.compare(close, std::string::npos, kHeldTail) != 0)
       continue;
     auto items = backend_.List(key, 0);
     if (!items.ok()) return items.error();

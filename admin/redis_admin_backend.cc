@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "floodgate/store_layout.h"
+
 namespace floodgate::admin {
 
 using store::RedisReply;
@@ -75,20 +77,21 @@ Result<std::string> RedisAdminBackend::SetLock(const std::string& lock_key,
 
 Result<bool> RedisAdminBackend::Unlock(const std::string& lock_key,
                                        const std::vector<std::string>& limit_keys) {
-  // The refused-unit counters are the n<period> fields of check.lua. One script: every key
-  // shares the subject's hash slot.
+  // The refused-unit counters are the limit hashes' refused fields (store_layout.h), named
+  // by ARGV[1]. One script: every key shares the subject's hash slot.
   static constexpr const char* kUnlockLua =
       "local n = redis.call('DEL', KEYS[1]) "
       "redis.call('DEL', KEYS[2]) "
       "for i = 3, #KEYS do "
       "  for _, f in ipairs(redis.call('HKEYS', KEYS[i])) do "
-      "    if string.sub(f, 1, 1) == 'n' then redis.call('HDEL', KEYS[i], f) end "
+      "    if string.sub(f, 1, 1) == ARGV[1] then redis.call('HDEL', KEYS[i], f) end "
       "  end "
       "end "
       "return n";
   std::vector<std::string> argv = {"EVAL", kUnlockLua, std::to_string(limit_keys.size() + 2),
                                    lock_key, store::RedisStore::NetworksKey(lock_key)};
   argv.insert(argv.end(), limit_keys.begin(), limit_keys.end());
+  argv.push_back(std::string(1, layout::kRefusedField));
   auto r = Run(std::move(argv));
   if (!r.ok()) return r.error();
   // Best effort: a member whose lock key is gone is never counted anyway (redis_store.h).

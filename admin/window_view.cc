@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "floodgate/store_layout.h"
 #include "policy/planner.h"
 
 namespace floodgate::admin {
@@ -24,8 +25,7 @@ std::int64_t Field(const std::map<std::string, std::string>& hash, const std::st
 WindowView ViewWindow(const policy::Rate& rate, const std::map<std::string, std::string>& hash,
                       Micros now) {
   const WindowSpec w = policy::ToWindow(rate);
-  const std::string p = std::to_string(w.period_us);
-  const Micros tat = Field(hash, "t" + p);
+  const Micros tat = Field(hash, layout::Field(layout::kTatField, w.period_us));
   WindowView v;
   v.rate = rate.text.empty() ? fmt::format("{}/{}s", rate.amount, rate.period_s) : rate.text;
   v.capacity = rate.burst > 0 ? rate.burst : rate.amount;
@@ -34,7 +34,9 @@ WindowView ViewWindow(const policy::Rate& rate, const std::map<std::string, std:
   v.idle_in_us = ahead;
   v.frees_in_us = std::max<Micros>(0, ahead + w.emission_us - w.tolerance_us);
   v.over = v.frees_in_us > 0;
-  if (Field(hash, "r" + p) > now) v.refused = Field(hash, "n" + p);
+  if (Field(hash, layout::Field(layout::kReportedField, w.period_us)) > now) {
+    v.refused = Field(hash, layout::Field(layout::kRefusedField, w.period_us));
+  }
   return v;
 }
 

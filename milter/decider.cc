@@ -5,14 +5,13 @@
 #include <chrono>
 #include <ctime>
 
+#include "floodgate/store_layout.h"
+
 namespace floodgate::milter {
 namespace {
 
-constexpr std::size_t kEventsKept = 1000;
-constexpr Micros kEventsTtl = 7 * 86'400'000'000LL;
-// Postfix gives up on a message after maximal_queue_lifetime (5 days by default).
-constexpr std::size_t kQueueIdsKept = 5000;
-constexpr Micros kQueueIdsTtl = 6 * 86'400'000'000LL;
+constexpr layout::ListShape kEvents = layout::kEvents;
+constexpr layout::ListShape kQueueIds = layout::kQueueIds;
 
 // Measures one store call with the real monotonic clock (also under a FakeClock: the
 // latency is the call's, not the limits').
@@ -62,7 +61,8 @@ void Decider::Emit(const policy::Config& config, const policy::Alert& alert) {
   alerts_.Emit(alert);
   const std::string line = fmt::format("{:%Y-%m-%dT%H:%M:%SZ} {}", fmt::gmtime(std::time(nullptr)),
                                        policy::FormatAlert(alert));
-  PrimaryAppend(config.store.key_prefix + "events", line, kEventsKept, kEventsTtl);
+  PrimaryAppend(config.store.key_prefix + std::string(layout::kEventsKey), line, kEvents.max_len,
+                kEvents.ttl_us);
 }
 
 void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& facts,
@@ -70,13 +70,13 @@ void Decider::RecordQueueId(const policy::Config& config, const policy::Facts& f
   if (facts.account.empty() || queue_id.empty()) return;
   const std::string key =
       policy::QueueKey(config.store.key_prefix, policy::SubjectKind::kAccount, facts.account);
-  PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
+  PrimaryAppend(key, queue_id, kQueueIds.max_len, kQueueIds.ttl_us);
 }
 
 void Decider::RecordHeld(const std::vector<std::string>& held_keys, const std::string& queue_id) {
   if (queue_id.empty()) return;
   for (const std::string& key : held_keys)
-    PrimaryAppend(key, queue_id, kQueueIdsKept, kQueueIdsTtl);
+    PrimaryAppend(key, queue_id, kQueueIds.max_len, kQueueIds.ttl_us);
 }
 
 Result<CheckOutcome> Decider::PrimaryCheck(const std::vector<LimitCheck>& checks) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "floodgate/store_layout.h"
 #include "policy/escape.h"
 
 namespace floodgate::policy {
@@ -85,8 +86,8 @@ std::string SubjectKey(const std::string& prefix, SubjectKind kind, std::string_
 }
 
 std::string LimitKeySuffix(const Limit& limit) {
-  std::string suffix = ":" + limit.name;
-  if (limit.traffic.Has(Traffic::kInbound)) suffix += "/inbound";
+  std::string suffix = std::string(layout::kLimitSeparator) + limit.name;
+  if (limit.traffic.Has(Traffic::kInbound)) suffix += layout::kInboundSuffix;
   return suffix;
 }
 
@@ -96,15 +97,15 @@ std::string StoreKey(const std::string& prefix, SubjectKind kind, std::string_vi
 }
 
 std::string LockKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
-  return SubjectKey(prefix, kind, value) + "!lock";
+  return SubjectKey(prefix, kind, value) + std::string(layout::kLockSuffix);
 }
 
 std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
-  return SubjectKey(prefix, kind, value) + "!queue";
+  return SubjectKey(prefix, kind, value) + std::string(layout::kQueueSuffix);
 }
 
 std::string HeldKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
-  return SubjectKey(prefix, kind, value) + "!held";
+  return SubjectKey(prefix, kind, value) + std::string(layout::kHeldSuffix);
 }
 
 namespace {
@@ -179,7 +180,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
     check.advisory = p.action == Action::kMonitor;
-    if (!inbound) check.lock_key = subject_key + "!lock";
+    if (!inbound) check.lock_key = subject_key + std::string(layout::kLockSuffix);
     check.lock_ttl_us = limit.lock_ttl_s * kMicrosPerSecond;
     if (!inbound && !lock_only && limit.max_networks.count > 0 && facts.client) {
       check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
@@ -188,7 +189,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     }
 
     if (p.action == Action::kHold || limit.locked_action == LockedAction::kHold) {
-      check.held_key = subject_key + "!held";
+      check.held_key = subject_key + std::string(layout::kHeldSuffix);
       check.hold_max = limit.hold_max;
     }
 

@@ -8,6 +8,7 @@
 -- ARGV: n, then per check: cost strict advisory has_lock nwin lock_ttl_us max_networks
 --   networks_window_us network hold_max, then per window: period_us emission_us
 --   tolerance_us lock_threshold.
+-- Names and shapes are include/floodgate/store_layout.h's.
 -- Stored: limit hash fields per window, named by the period alone (changing a limit's
 --   numbers keeps its history): t<period> TAT, r<period> reported_until, n<period> units
 --   refused since that report. Lock key: a string holding the reason, with a TTL.

@@ -8,6 +8,8 @@
 #include <new>
 #include <utility>
 
+#include "floodgate/store_layout.h"
+
 namespace floodgate::store {
 namespace {
 
@@ -531,8 +533,9 @@ std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
   };
   counters_.ForEach([&](const auto& s) { add(s.block->key(), s.block->ExpiresAt() > now); });
   for (const auto& [key, l] : locks_) add(key, l.until > now);
-  networks_.ForEach(
-      [&](const auto& s) { add(s.block->key(), s.block->ExpiresAt() > now, ":networks"); });
+  networks_.ForEach([&](const auto& s) {
+    add(s.block->key(), s.block->ExpiresAt() > now, layout::kNetworksSuffix);
+  });
   lists_.ForEach([&](const auto& s) { add(s.block->key(), s.block->expires_at > now); });
   return keys;
 }
@@ -543,11 +546,10 @@ std::map<std::string, std::string> MemoryStore::Fields(const std::string& key) c
   const auto* slot = counters_.Find(key);
   if (slot == nullptr || slot->block->ExpiresAt() <= clock_.now()) return fields;
   for (const state::Window& w : slot->block->span()) {
-    const std::string p = std::to_string(w.period_us);
-    fields["t" + p] = std::to_string(w.tat);
+    fields[layout::Field(layout::kTatField, w.period_us)] = std::to_string(w.tat);
     if (w.reported_until != 0) {
-      fields["r" + p] = std::to_string(w.reported_until);
-      fields["n" + p] = std::to_string(w.refused);
+      fields[layout::Field(layout::kReportedField, w.period_us)] = std::to_string(w.reported_until);
+      fields[layout::Field(layout::kRefusedField, w.period_us)] = std::to_string(w.refused);
     }
   }
   return fields;

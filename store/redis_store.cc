@@ -143,9 +143,9 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Open(const std::string& url, int
   auto parsed = ParseRedisUrl(url);
   if (!parsed.ok()) return parsed.error();
   const bool connect_now = static_cast<bool>(warn);
-  std::unique_ptr<RedisStore> store(new RedisStore(std::move(parsed).value(),
-                                                   std::chrono::milliseconds(timeout_ms),
-                                                   key_prefix + "locks", std::move(warn)));
+  std::unique_ptr<RedisStore> store(
+      new RedisStore(std::move(parsed).value(), std::chrono::milliseconds(timeout_ms),
+                     key_prefix + std::string(layout::kLockIndexKey), std::move(warn)));
   // With someone to warn, the maxmemory-policy check happens at start, not at the first mail.
   if (connect_now) store->conn_.Connect();
   return store;

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "floodgate/counter_store.h"
+#include "floodgate/store_layout.h"
 #include "store/redis_connection.h"
 #include "store/redis_url.h"
 
@@ -89,7 +90,9 @@ class RedisStore final : public CounterStore {
   Result<std::vector<std::string>> List(const std::string& key);
 
   // The key holding `lock_key`'s distinct-network set.
-  static std::string NetworksKey(const std::string& lock_key) { return lock_key + ":networks"; }
+  static std::string NetworksKey(const std::string& lock_key) {
+    return lock_key + std::string(layout::kNetworksSuffix);
+  }
 
  private:
   // A Lua script and its SHA1, which is how EVALSHA names it (Redis hashes the same text).
