@@ -88,9 +88,9 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
   for (const policy::Limit& limit : config_.limits) {
     if (limit.subject != subject.kind) continue;
     const std::string value = policy::SubjectValueFor(subject, limit);
-    auto fields =
-        backend_.Fields(policy::StoreKey(config_.store.key_prefix, subject.kind, value, limit));
-    if (!fields.ok()) return fields.error();
+    auto windows =
+        backend_.Windows(policy::StoreKey(config_.store.key_prefix, subject.kind, value, limit));
+    if (!windows.ok()) return windows.error();
     Json l = {{"limit", limit.name},
               {"action", policy::ToString(limit.action)},
               {"count", policy::ToString(limit.count)},
@@ -104,7 +104,7 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
       if (o->action) l["action"] = policy::ToString(*o->action);
     }
     for (const policy::Rate& r : rates)
-      l["windows"].push_back(WindowJson(ViewWindow(r, *fields, *now)));
+      l["windows"].push_back(WindowJson(ViewWindow(r, *windows, *now)));
     j["limits"].push_back(l);
   }
   auto lock = LockState(subject);
@@ -140,8 +140,8 @@ Result<Json> Admin::Top(int count) {
         std::find_if(config_.limits.begin(), config_.limits.end(),
                      [&](const policy::Limit& l) { return policy::LimitKeySuffix(l) == suffix; });
     if (limit == config_.limits.end()) continue;
-    auto fields = backend_.Fields(key);
-    if (!fields.ok()) return fields.error();
+    auto windows = backend_.Windows(key);
+    if (!windows.ok()) return windows.error();
     Row row{{{"subject", subject}, {"limit", limit->name}, {"traffic", limit->traffic.ToString()}},
             0.0};
     // The rates the milter enforces for this subject: an override's, if one applies.
@@ -151,7 +151,7 @@ Result<Json> Admin::Top(int count) {
             ? nullptr
             : policy::FindOverride(config_, *limit, subject.substr(colon + 1));
     for (const policy::Rate& rate : o ? o->rates : limit->rates) {
-      const WindowView v = ViewWindow(rate, *fields, *now);
+      const WindowView v = ViewWindow(rate, *windows, *now);
       if (v.fill() >= row.fill) {
         row.fill = v.fill();
         row.json["window"] = v.rate;

@@ -13,6 +13,7 @@
 
 #include "floodgate/clock.h"
 #include "floodgate/result.h"
+#include "policy/gcra.h"
 
 namespace floodgate::admin {
 
@@ -31,8 +32,8 @@ class AdminBackend {
   virtual Result<Micros> Now() = 0;
   // Every key that starts with `prefix`.
   virtual Result<std::vector<std::string>> Keys(const std::string& prefix) = 0;
-  // A limit key's fields as check.lua writes them (t/r/n<period_us>).
-  virtual Result<std::map<std::string, std::string>> Fields(const std::string& key) = 0;
+  // A limit key's windows, by period (empty when it holds nothing).
+  virtual Result<policy::StoredWindows> Windows(const std::string& key) = 0;
   virtual Result<std::optional<LockInfo>> GetLock(const std::string& lock_key) = 0;
   // ttl_us 0: until unlocked. Also what floodgate_locks_active counts from then on. An
   // Error when the lock was not set; a warning for the admin (empty: none) when it was set

@@ -19,8 +19,8 @@ class MemoryAdminBackend final : public AdminBackend {
   Result<std::vector<std::string>> Keys(const std::string& prefix) override {
     return store_.Keys(prefix);
   }
-  Result<std::map<std::string, std::string>> Fields(const std::string& key) override {
-    return store_.Fields(key);
+  Result<policy::StoredWindows> Windows(const std::string& key) override {
+    return store_.Windows(key);
   }
   Result<std::optional<LockInfo>> GetLock(const std::string& lock_key) override;
   Result<std::string> SetLock(const std::string& lock_key, const std::string& reason,

@@ -1,5 +1,6 @@
 #include "admin/redis_admin_backend.h"
 
+#include <charconv>
 #include <chrono>
 
 #include "floodgate/store_layout.h"
@@ -36,14 +37,41 @@ Result<std::vector<std::string>> RedisAdminBackend::Keys(const std::string& pref
   return keys;
 }
 
-Result<std::map<std::string, std::string>> RedisAdminBackend::Fields(const std::string& key) {
+// The limit hash as check.lua writes it: one field per window and kind (store_layout.h).
+// Fields of any other shape are ignored.
+Result<policy::StoredWindows> RedisAdminBackend::Windows(const std::string& key) {
   auto r = Run({"HGETALL", key});
   if (!r.ok()) return r.error();
-  std::map<std::string, std::string> m;
+  policy::StoredWindows windows;
   for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
-    m[r->elements[i].str] = r->elements[i + 1].str;
+    const std::string& field = r->elements[i].str;
+    if (field.size() < 2) continue;
+    Micros period = 0;
+    std::int64_t value = 0;
+    const char* end = field.data() + field.size();
+    if (std::from_chars(field.data() + 1, end, period).ptr != end || period <= 0) continue;
+    try {
+      // Lua writes whole numbers, in %.0f form.
+      value = static_cast<std::int64_t>(std::stod(r->elements[i + 1].str));
+    } catch (...) {
+      continue;
+    }
+    policy::WindowState& w = windows[period];
+    switch (field[0]) {
+      case layout::kTatField:
+        w.tat = value;
+        break;
+      case layout::kReportedField:
+        w.reported_until = value;
+        break;
+      case layout::kRefusedField:
+        w.refused = value;
+        break;
+      default:
+        break;
+    }
   }
-  return m;
+  return windows;
 }
 
 Result<std::optional<LockInfo>> RedisAdminBackend::GetLock(const std::string& lock_key) {

@@ -18,7 +18,7 @@ class RedisAdminBackend final : public AdminBackend {
   std::string where() const override { return policy::RedactUrl(url_); }
   Result<Micros> Now() override;
   Result<std::vector<std::string>> Keys(const std::string& prefix) override;
-  Result<std::map<std::string, std::string>> Fields(const std::string& key) override;
+  Result<policy::StoredWindows> Windows(const std::string& key) override;
   Result<std::optional<LockInfo>> GetLock(const std::string& lock_key) override;
   Result<std::string> SetLock(const std::string& lock_key, const std::string& reason,
                               Micros ttl_us) override;

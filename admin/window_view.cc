@@ -4,39 +4,22 @@
 
 #include <algorithm>
 
-#include "floodgate/store_layout.h"
 #include "policy/planner.h"
 
 namespace floodgate::admin {
-namespace {
-
-std::int64_t Field(const std::map<std::string, std::string>& hash, const std::string& name) {
-  auto it = hash.find(name);
-  if (it == hash.end()) return 0;
-  try {
-    return static_cast<std::int64_t>(std::stod(it->second));
-  } catch (...) {
-    return 0;
-  }
-}
-
-}  // namespace
-
-WindowView ViewWindow(const policy::Rate& rate, const std::map<std::string, std::string>& hash,
-                      Micros now) {
+WindowView ViewWindow(const policy::Rate& rate, const policy::StoredWindows& windows, Micros now) {
   const WindowSpec w = policy::ToWindow(rate);
-  const Micros tat = Field(hash, layout::Field(layout::kTatField, w.period_us));
+  const auto it = windows.find(w.period_us);
+  const policy::WindowState state = it == windows.end() ? policy::WindowState{} : it->second;
+  const policy::WindowLevel level = policy::Inspect(w, state, now);
   WindowView v;
   v.rate = rate.text.empty() ? fmt::format("{}/{}s", rate.amount, rate.period_s) : rate.text;
   v.capacity = rate.burst > 0 ? rate.burst : rate.amount;
-  const Micros ahead = std::max<Micros>(0, tat - now);
-  v.used = std::min<std::int64_t>(v.capacity, (ahead + w.emission_us - 1) / w.emission_us);
-  v.idle_in_us = ahead;
-  v.frees_in_us = std::max<Micros>(0, ahead + w.emission_us - w.tolerance_us);
-  v.over = v.frees_in_us > 0;
-  if (Field(hash, layout::Field(layout::kReportedField, w.period_us)) > now) {
-    v.refused = Field(hash, layout::Field(layout::kRefusedField, w.period_us));
-  }
+  v.used = std::min(level.used, v.capacity);
+  v.idle_in_us = level.idle_in_us;
+  v.frees_in_us = level.frees_in_us;
+  v.over = level.over;
+  if (state.reported_until > now) v.refused = state.refused;
   return v;
 }
 

@@ -1,6 +1,6 @@
 // WindowView: what `floodgatectl show` and `top` say about one window of one limit,
-// computed from the stored hash fields (t<period_us> TAT, r<period_us> reported until,
-// n<period_us> refused units; see store/check.lua) and the limit's rate, at Redis' time.
+// computed from the window's stored state and the limit's rate, at the store's time (the
+// arithmetic is policy::Inspect, beside the check's own).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -9,6 +9,7 @@
 
 #include "floodgate/clock.h"
 #include "policy/config.h"
+#include "policy/gcra.h"
 
 namespace floodgate::admin {
 
@@ -23,8 +24,7 @@ struct WindowView {
   double fill() const { return capacity ? static_cast<double>(used) / capacity : 0.0; }
 };
 
-WindowView ViewWindow(const policy::Rate& rate, const std::map<std::string, std::string>& hash,
-                      Micros now);
+WindowView ViewWindow(const policy::Rate& rate, const policy::StoredWindows& windows, Micros now);
 
 // "1h 2m", "36s", "now": a short human duration.
 std::string HumanDuration(Micros us);

@@ -25,13 +25,9 @@ TEST(WindowViewTest, IdleWindowIsEmptyAndFree) {
 
 TEST(WindowViewTest, FullWindowSaysWhenAUnitFrees) {
   const Micros now = 1000 * kSecond;
-  const std::string p = std::to_string(3600 * kSecond);
   // 100 units charged at `now`: TAT = now + 100 * 36 s.
-  const WindowView v = ViewWindow(R100h(),
-                                  {{"t" + p, std::to_string(now + 3600 * kSecond)},
-                                   {"r" + p, std::to_string(now + 10)},
-                                   {"n" + p, "42"}},
-                                  now);
+  const WindowView v =
+      ViewWindow(R100h(), {{3600 * kSecond, {now + 3600 * kSecond, now + 10, 42}}}, now);
   EXPECT_EQ(v.used, 100);
   EXPECT_TRUE(v.over);
   EXPECT_EQ(v.frees_in_us, 36 * kSecond);
@@ -41,8 +37,7 @@ TEST(WindowViewTest, FullWindowSaysWhenAUnitFrees) {
 
 TEST(WindowViewTest, HalfFull) {
   const Micros now = 1000 * kSecond;
-  const std::string p = std::to_string(3600 * kSecond);
-  const WindowView v = ViewWindow(R100h(), {{"t" + p, std::to_string(now + 1800 * kSecond)}}, now);
+  const WindowView v = ViewWindow(R100h(), {{3600 * kSecond, {now + 1800 * kSecond, 0, 0}}}, now);
   EXPECT_EQ(v.used, 50);
   EXPECT_FALSE(v.over);
   EXPECT_DOUBLE_EQ(v.fill(), 0.5);
@@ -58,6 +53,25 @@ TEST(HumanDurationTest, ShortForms) {
 TEST(DecodeKeyComponentTest, UndoesPercentEncoding) {
   EXPECT_EQ(DecodeKeyComponent("2001%3Adb8%3A%3A%2F64"), "2001:db8::/64");
   EXPECT_EQ(DecodeKeyComponent("a%"), "a%");
+}
+
+}  // namespace
+}  // namespace floodgate::admin
+
+namespace floodgate::admin {
+namespace {
+
+TEST(WindowViewTest, ARefusalReportedLongAgoIsNotShown) {
+  const Micros now = 1000 * kSecond;
+  const WindowView v = ViewWindow(R100h(), {{3600 * kSecond, {0, now - 1, 42}}}, now);
+  EXPECT_EQ(v.refused, 0);
+  EXPECT_EQ(v.used, 0);
+}
+
+TEST(WindowViewTest, OtherPeriodsAreNotThisWindow) {
+  const Micros now = 1000 * kSecond;
+  const WindowView v = ViewWindow(R100h(), {{60 * kSecond, {now + 3600 * kSecond, 0, 0}}}, now);
+  EXPECT_EQ(v.used, 0);
 }
 
 }  // namespace

@@ -86,4 +86,16 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
   return out;
 }
 
+WindowLevel Inspect(const WindowSpec& w, const WindowState& s, Micros now) {
+  WindowLevel level;
+  const Micros ahead = std::max<Micros>(0, s.tat - now);
+  const std::int64_t capacity = w.tolerance_us / w.emission_us;
+  level.used = std::min<std::int64_t>(capacity, (ahead + w.emission_us - 1) / w.emission_us);
+  level.idle_in_us = ahead;
+  // One unit fits iff max(TAT, now) + E - now <= tolerance (the fit test of ApplyChecks).
+  level.frees_in_us = std::max<Micros>(0, ahead + w.emission_us - w.tolerance_us);
+  level.over = level.frees_in_us > 0;
+  return level;
+}
+
 }  // namespace floodgate::policy

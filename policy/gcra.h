@@ -4,6 +4,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "floodgate/counter_store.h"
@@ -16,7 +17,20 @@ struct WindowState {
   Micros tat = 0;
   Micros reported_until = 0;
   std::int64_t refused = 0;  // units refused since reported_until was last set
+  bool operator==(const WindowState&) const = default;
 };
+
+// A limit key's windows as a store holds them, by period (us): what the admin side reads.
+using StoredWindows = std::map<Micros, WindowState>;
+
+// The read side of the arithmetic below: how full one window is at `now`.
+struct WindowLevel {
+  std::int64_t used = 0;   // units in the bucket (0: idle; burst: full)
+  Micros frees_in_us = 0;  // until one more unit fits (0: it fits now)
+  Micros idle_in_us = 0;   // until the bucket is empty again
+  bool over = false;       // the next unit would be refused
+};
+WindowLevel Inspect(const WindowSpec& window, const WindowState& state, Micros now);
 
 // What the store knows of a check's subject before the event: its lock, and the number of
 // distinct networks seen including this event's (0 when max_networks is not used).

@@ -235,3 +235,34 @@ TEST_F(GcraTest, AdvisoryLimitsNeverLock) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+// The read side agrees with the check: a window is `over` exactly when the next unit
+// would be refused, and `frees_in` is when that unit would fit.
+TEST(GcraInspectTest, AgreesWithTheFitTestOfTheCheck) {
+  WindowSpec w;
+  w.period_us = 3'600'000'000;
+  w.emission_us = 36'000'000;  // 100/1h
+  w.tolerance_us = 100 * w.emission_us;
+  LimitCheck c;
+  c.windows = {w};
+  const Micros now = 10'000'000'000;
+  for (Micros ahead : {Micros{0}, Micros{1}, 50 * w.emission_us, 99 * w.emission_us,
+                       99 * w.emission_us + 1, 100 * w.emission_us, 120 * w.emission_us}) {
+    const WindowState s{now + ahead, 0, 0};
+    const WindowLevel level = Inspect(w, s, now);
+    std::vector<std::vector<WindowState>> states = {{s}};
+    const CheckOutcome o = ApplyChecks({c}, states, {SubjectState{}}, now);
+    EXPECT_EQ(level.over, !o.allowed) << "ahead " << ahead;
+    if (level.over) {
+      EXPECT_EQ(level.frees_in_us, o.limits[0].windows[0].retry_after_us);
+    }
+    EXPECT_EQ(level.idle_in_us, ahead);
+    EXPECT_LE(level.used, 100);
+  }
+}
+
+}  // namespace
+}  // namespace floodgate::policy

@@ -540,19 +540,15 @@ std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
   return keys;
 }
 
-std::map<std::string, std::string> MemoryStore::Fields(const std::string& key) const {
+policy::StoredWindows MemoryStore::Windows(const std::string& key) const {
   std::lock_guard lock(mu_);
-  std::map<std::string, std::string> fields;
+  policy::StoredWindows windows;
   const auto* slot = counters_.Find(key);
-  if (slot == nullptr || slot->block->ExpiresAt() <= clock_.now()) return fields;
+  if (slot == nullptr || slot->block->ExpiresAt() <= clock_.now()) return windows;
   for (const state::Window& w : slot->block->span()) {
-    fields[layout::Field(layout::kTatField, w.period_us)] = std::to_string(w.tat);
-    if (w.reported_until != 0) {
-      fields[layout::Field(layout::kReportedField, w.period_us)] = std::to_string(w.reported_until);
-      fields[layout::Field(layout::kRefusedField, w.period_us)] = std::to_string(w.refused);
-    }
+    windows[w.period_us] = policy::WindowState{w.tat, w.reported_until, w.refused};
   }
-  return fields;
+  return windows;
 }
 
 std::optional<MemoryStore::LockInfo> MemoryStore::GetLock(const std::string& lock_key) const {

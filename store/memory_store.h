@@ -87,9 +87,8 @@ class MemoryStore final : public CounterStore {
   // Live keys that start with `prefix`: limit keys, lock keys, network sets (lock key +
   // ":networks", as RedisStore::NetworksKey names them) and lists.
   std::vector<std::string> Keys(const std::string& prefix) const;
-  // A limit key's windows as check.lua's hash fields: t<period_us> (TAT) and, once a
-  // refusal was reported, r<period_us> and n<period_us>. Empty when it holds nothing.
-  std::map<std::string, std::string> Fields(const std::string& key) const;
+  // A limit key's windows by period; empty when it holds nothing.
+  policy::StoredWindows Windows(const std::string& key) const;
   struct LockInfo {
     std::string reason;
     Micros until = 0;  // kNoExpiry: until unlocked

@@ -53,12 +53,12 @@ TEST(MemoryStoreTest, AFullStoreForgetsTheSubjectsNearestToIdleFirst) {
   EXPECT_LE(sizes.counters, 128u);
   EXPECT_GT(sizes.evicted, 0u);
   for (int i = 0; i < 128; ++i) {
-    const bool kept = !store.Fields(Account("busy-" + std::to_string(i)).key).empty();
+    const bool kept = !store.Windows(Account("busy-" + std::to_string(i)).key).empty();
     if (i % 9 >= 1) {
       EXPECT_TRUE(kept) << "busy-" << i << " used " << 1 + i % 9 << " units";
     }
   }
-  EXPECT_FALSE(store.Fields(Account("new-19").key).empty()) << "the newest key is kept";
+  EXPECT_FALSE(store.Windows(Account("new-19").key).empty()) << "the newest key is kept";
 }
 
 TEST(MemoryStoreTest, EvictionNeverForgetsALock) {
@@ -137,7 +137,7 @@ TEST(MemoryStoreTest, ExportAndImportKeepEverythingItHolds) {
   EXPECT_EQ(restored, keys);
   EXPECT_EQ(keys.size(), 6u);
   for (const std::string& key : keys) {
-    EXPECT_EQ(b.Fields(key), a.Fields(key)) << key;
+    EXPECT_EQ(b.Windows(key), a.Windows(key)) << key;
     EXPECT_EQ(b.List(key), a.List(key)) << key;
   }
   ASSERT_TRUE(b.GetLock("fg:{account:bob@example.org}!lock").has_value());
@@ -216,7 +216,7 @@ TEST(MemoryStoreTest, AnExportInManyHoldsPlusItsJournalRebuildsTheStoreExactly) 
   }
   for (int i = 0; i < 2000; ++i) {
     const std::string key = Account("old-" + std::to_string(i)).key;
-    ASSERT_EQ(b.Fields(key), a.Fields(key)) << key;
+    ASSERT_EQ(b.Windows(key), a.Windows(key)) << key;
   }
   for (int i = 0; i < 3000; i += 100) {
     const std::string key = "fg:{account:new-" + std::to_string(i) + "}!lock";

@@ -69,7 +69,10 @@ class StateDirTest : public ::testing::Test {
     std::sort(keys.begin(), keys.end());
     for (const std::string& key : keys) {
       out += key + ":";
-      for (const auto& [f, v] : s.Fields(key)) out += " " + f + "=" + v;
+      for (const auto& [period, w] : s.Windows(key)) {
+        out += " " + std::to_string(period) + "=" + std::to_string(w.tat) + "/" +
+               std::to_string(w.reported_until) + "/" + std::to_string(w.refused);
+      }
       for (const std::string& item : s.List(key)) out += " [" + item + "]";
       if (auto lock = s.GetLock(key))
         out += " lock=" + lock->reason + "@" + std::to_string(lock->until);
@@ -127,7 +130,7 @@ TEST_F(StateDirTest, AfterKillNineLocksAndQueueIdsComeBackFromTheJournal) {
   EXPECT_FALSE(store.GetLock("fg:{account:bob@example.org}!lock").has_value()) << "unlocked";
   EXPECT_EQ(store.List(kAlice + "!queue"), (std::vector<std::string>{"4QID2", "4QID1"}));
   // The count came after the last snapshot: counts may lose the last few seconds.
-  EXPECT_TRUE(store.Fields(kAlice + ":submission").empty());
+  EXPECT_TRUE(store.Windows(kAlice + ":submission").empty());
   EXPECT_TRUE(loaded.problems.empty());
 }
 
