@@ -11,18 +11,23 @@
 namespace floodgate::admin {
 namespace {
 
+// A config whose one limit, "submission", holds accounts to `limit` on `server`.
+policy::Config RedisConfig(const testing::RedisServer& server, policy::Limit limit) {
+  policy::Config config;
+  config.store.backend = policy::Backend::kRedis;
+  config.store.url = server.unix_url();
+  config.store.key_prefix = "ctl:";
+  limit.name = "submission";
+  limit.subject = policy::SubjectKind::kAccount;
+  limit.traffic = policy::DefaultTraffic(limit.subject);
+  config.limits = {limit};
+  return config;
+}
+
 TEST(AdminLocksTest, LockAndUnlockMoveTheActiveLockCount) {
   auto server = testing::RedisServer::Start({.tcp = false});
   ASSERT_TRUE(server.ok()) << "redis-server is required: " << server.error().message();
-  policy::Config config;
-  config.store.backend = policy::Backend::kRedis;
-  config.store.url = (*server)->unix_url();
-  config.store.key_prefix = "ctl:";
-  policy::Limit l;
-  l.name = "submission";
-  l.subject = policy::SubjectKind::kAccount;
-  l.traffic = policy::DefaultTraffic(l.subject);
-  config.limits = {l};
+  const policy::Config config = RedisConfig(**server, {});
   auto redis = store::RedisStore::Open(config.store.url, 2000, config.store.key_prefix);
   ASSERT_TRUE(redis.ok()) << redis.error().message();
   store::RedisStore& store = **redis;
@@ -71,17 +76,10 @@ namespace {
 TEST(AdminLocksTest, UnlockOnRedisForgetsTheRefusalsAndKeepsTheBucket) {
   auto server = testing::RedisServer::Start({.tcp = false});
   ASSERT_TRUE(server.ok()) << "redis-server is required: " << server.error().message();
-  policy::Config config;
-  config.store.backend = policy::Backend::kRedis;
-  config.store.url = (*server)->unix_url();
-  config.store.key_prefix = "ctl:";
   policy::Limit l;
-  l.name = "submission";
-  l.subject = policy::SubjectKind::kAccount;
-  l.traffic = policy::DefaultTraffic(l.subject);
   l.rates = {policy::Rate{3, 3600, 3, "3/1h"}};
   l.lock_after = 3;  // 9 refused units lock
-  config.limits = {l};
+  const policy::Config config = RedisConfig(**server, l);
   auto redis = store::RedisStore::Open(config.store.url, 2000, config.store.key_prefix);
   ASSERT_TRUE(redis.ok()) << redis.error().message();
   store::RedisStore& store = **redis;

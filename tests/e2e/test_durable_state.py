@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (E2ETestCase, Floodgate, build_path, floodgate_toml, limit_toml,
+from harness import (E2ETestCase, Floodgate, build_tool, floodgate_toml, limit_toml,
                      remove_tempdir)
 
 ACCOUNT = "user0@example.org"  # floodgate-bench --accounts 1
@@ -27,11 +27,8 @@ class DurableStateTest(E2ETestCase, unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.ctl_bin = build_path("tools", "ctl", "floodgatectl")
-        self.bench_bin = build_path("tools", "floodgate-bench")
-        for b in (self.ctl_bin, self.bench_bin):
-            if not os.access(b, os.X_OK):
-                self.fail(f"not an executable: {b!r} (set FLOODGATE_BUILD)")
+        self.ctl_bin = build_tool("tools", "ctl", "floodgatectl")
+        self.bench_bin = build_tool("tools", "floodgate-bench")
         # floodgatectl queue asks `postqueue -j` what is still queued; this one says
         # "nothing", so the answer's "recorded" is the queue ids the store holds.
         self.fake_bin = tempfile.mkdtemp(prefix="fg-e2e-fakebin-")

@@ -17,7 +17,7 @@ import subprocess
 import unittest
 import urllib.request
 
-from harness import (E2ETestCase, Floodgate, Postfix, SmtpSink, build_path, floodgate_toml,
+from harness import (E2ETestCase, Floodgate, Postfix, SmtpSink, build_tool, floodgate_toml,
                      free_port, limit_toml, wait_for)
 from smtp_client import Session
 
@@ -30,7 +30,7 @@ class HoldTest(E2ETestCase, unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.ctl_bin = build_path("tools", "ctl", "floodgatectl")
+        self.ctl_bin = build_tool("tools", "ctl", "floodgatectl")
         self.metrics_port = free_port()
         config = floodgate_toml(
             limit_toml("submission", "account", "3/1h", count="recipients", action="hold",
