@@ -59,6 +59,27 @@ struct Limit {
     int count = 0;
     std::int64_t window_s = 0;
   } max_networks;
+  // subject = account or sender; count = 0: off. Lock (reason too_many_domains) when the
+  // recipients the limit counts go to more than `count` distinct domains within `window_s`.
+  struct MaxDomains {
+    int count = 0;
+    std::int64_t window_s = 0;
+  } max_recipient_domains;
+  // Each subject's own normal tightens the limit (policy/adaptive.h): per window, the
+  // amount used is factor x the subject's usual peak, never below the floor of the same
+  // period and never above the window's own (or an override's) amount. factor_milli = 0:
+  // off. Every floor's period is one of the limit's windows.
+  struct Adaptive {
+    std::int64_t factor_milli = 0;  // factor x 1000
+    std::vector<Rate> floor;
+    // The floor amount for a window of `period_s`, or 0 when it has none.
+    std::int64_t FloorFor(std::int64_t period_s) const {
+      for (const Rate& r : floor) {
+        if (r.period_s == period_s) return r.amount;
+      }
+      return 0;
+    }
+  } adaptive;
   std::int64_t lock_ttl_s = 86400;  // how long an automatic lock lasts
   LockedAction locked_action = LockedAction::kReject;
   // action or locked_action "hold": at most this many messages of one subject are kept in
