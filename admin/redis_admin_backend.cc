@@ -50,6 +50,26 @@ Result<policy::StoredWindows> RedisAdminBackend::Windows(const std::string& key)
     std::int64_t value = 0;
     const char* end = field.data() + field.size();
     if (std::from_chars(field.data() + 1, end, period).ptr != end || period <= 0) continue;
+    if (field[0] == layout::kLearnedField) {
+      // "<period end / period>:<accepted>:<usual>"
+      const std::string& v = r->elements[i + 1].str;
+      std::int64_t index = 0, accepted = 0, usual = 0;
+      const char* p = v.data();
+      const char* e = v.data() + v.size();
+      auto number = [&](std::int64_t& out) {
+        const auto res = std::from_chars(p, e, out);
+        p = res.ptr;
+        return res.ec == std::errc();
+      };
+      if (number(index) && p < e && *p++ == ':' && number(accepted) && p < e && *p++ == ':' &&
+          number(usual) && p == e) {
+        policy::WindowState& w = windows[period];
+        w.period_end = index * period;
+        w.accepted = accepted;
+        w.usual = usual;
+      }
+      continue;
+    }
     try {
       // Lua writes whole numbers, in %.0f form.
       value = static_cast<std::int64_t>(std::stod(r->elements[i + 1].str));
@@ -109,15 +129,19 @@ Result<bool> RedisAdminBackend::Unlock(const std::string& lock_key,
   // by ARGV[1]. One script: every key shares the subject's hash slot.
   static constexpr const char* kUnlockLua =
       "local n = redis.call('DEL', KEYS[1]) "
-      "redis.call('DEL', KEYS[2]) "
-      "for i = 3, #KEYS do "
+      "redis.call('DEL', KEYS[2], KEYS[3]) "
+      "for i = 4, #KEYS do "
       "  for _, f in ipairs(redis.call('HKEYS', KEYS[i])) do "
       "    if string.sub(f, 1, 1) == ARGV[1] then redis.call('HDEL', KEYS[i], f) end "
       "  end "
       "end "
       "return n";
-  std::vector<std::string> argv = {"EVAL", kUnlockLua, std::to_string(limit_keys.size() + 2),
-                                   lock_key, store::RedisStore::NetworksKey(lock_key)};
+  std::vector<std::string> argv = {"EVAL",
+                                   kUnlockLua,
+                                   std::to_string(limit_keys.size() + 3),
+                                   lock_key,
+                                   store::RedisStore::NetworksKey(lock_key),
+                                   store::RedisStore::DomainsKey(lock_key)};
   argv.insert(argv.end(), limit_keys.begin(), limit_keys.end());
   argv.push_back(std::string(1, layout::kRefusedField));
   auto r = Run(std::move(argv));

@@ -94,18 +94,68 @@ bool ReadReply(ConfigReader& r, const TomlValue& t, Limit* limit) {
   return true;
 }
 
-bool ReadMaxNetworks(ConfigReader& r, const TomlValue& v, Limit* limit) {
-  if (!r.ExpectTable(v, "max_networks (e.g. { count = 5, window = \"1h\" })")) return false;
-  if (!r.CheckKeys(v, {"count", "window"}, "max_networks")) return false;
-  if (!r.Require(v, "count", "max_networks") || !r.Require(v, "window", "max_networks")) {
-    return false;
-  }
+// `{ count = N, window = "1h" }` of max_networks and max_recipient_domains. The distinct
+// set a store keeps holds count + 1 entries at most, so count stays small.
+bool ReadDistinct(ConfigReader& r, const TomlValue& v, const std::string& key, int max_count,
+                  int* count_out, std::int64_t* window_out) {
+  if (!r.ExpectTable(v, key + " (e.g. { count = 5, window = \"1h\" })")) return false;
+  if (!r.CheckKeys(v, {"count", "window"}, key)) return false;
+  if (!r.Require(v, "count", key) || !r.Require(v, "window", key)) return false;
   const TomlValue& count = *ConfigReader::Find(v, "count");
-  if (!count.is_integer() || count.as_integer() < 1 || count.as_integer() > 1'000'000) {
-    return r.Fail(count, "max_networks count must be an integer from 1 to 1000000");
+  if (!count.is_integer() || count.as_integer() < 1 || count.as_integer() > max_count) {
+    return r.Fail(count, fmt::format("{} count must be an integer from 1 to {}", key, max_count));
   }
-  limit->max_networks.count = static_cast<int>(count.as_integer());
-  return r.GetDuration(v, "window", &limit->max_networks.window_s);
+  *count_out = static_cast<int>(count.as_integer());
+  return r.GetDuration(v, "window", window_out);
+}
+
+// adaptive = { factor = 10, floor = ["10/1m", "50/1h", "200/1d"] }: each floor names one
+// of the limit's windows by its period and is at most that window's amount.
+bool ReadAdaptive(ConfigReader& r, const TomlValue& v, Limit* limit) {
+  constexpr const char* kExample =
+      "adaptive (e.g. { factor = 10, floor = [\"10/1m\", \"50/1h\", \"200/1d\"] })";
+  if (!r.ExpectTable(v, kExample)) return false;
+  if (!r.CheckKeys(v, {"factor", "floor"}, "adaptive")) return false;
+  if (!r.Require(v, "factor", "adaptive") || !r.Require(v, "floor", "adaptive")) return false;
+  const TomlValue& factor = *ConfigReader::Find(v, "factor");
+  const double f = factor.is_integer()    ? static_cast<double>(factor.as_integer())
+                   : factor.is_floating() ? factor.as_floating()
+                                          : 0.0;
+  if (!(f >= 1.0 && f <= 1000.0)) {
+    return r.Fail(factor, "adaptive factor must be a number from 1 to 1000 (how many times its "
+                          "usual peak a subject may send)");
+  }
+  limit->adaptive.factor_milli = static_cast<std::int64_t>(f * 1000.0 + 0.5);
+  std::vector<const TomlValue*> texts;
+  if (!r.GetStringArray(v, "floor", &texts)) return false;
+  if (texts.empty()) {
+    return r.Fail(*ConfigReader::Find(v, "floor"),
+                  "adaptive floor must name at least one rate, e.g. [\"50/1h\"]");
+  }
+  for (const TomlValue* t : texts) {
+    Result<Rate> floor = ParseRate(t->as_string().str);
+    if (!floor.ok()) return r.Fail(*t, "adaptive floor: " + floor.error().message());
+    const Rate* window = nullptr;
+    for (const Rate& w : limit->rates) {
+      if (w.period_s == floor->period_s) window = &w;
+    }
+    if (window == nullptr) {
+      return r.Fail(*t, fmt::format("adaptive floor \"{}\" has no window of the same period in "
+                                    "rate: each floor belongs to one window",
+                                    floor->text));
+    }
+    if (limit->adaptive.FloorFor(floor->period_s) > 0) {
+      return r.Fail(*t, fmt::format("adaptive floor names the period of \"{}\" twice",
+                                    floor->text));
+    }
+    if (floor->amount > window->amount) {
+      return r.Fail(*t, fmt::format("adaptive floor \"{}\" is above its window \"{}\": the "
+                                    "floor is the least a subject may send, the rate the most",
+                                    floor->text, window->text));
+    }
+    limit->adaptive.floor.push_back(std::move(floor.value()));
+  }
+  return true;
 }
 
 // `traffic` (the classes a limit counts) and `destinations`, checked against what the
@@ -159,7 +209,8 @@ bool ReadTrafficOf(ConfigReader& r, const TomlValue& t, const TrafficConfig& sit
   }
   if (limit->traffic.Has(Traffic::kInbound)) {
     // Inbound limits throttle, never lock: a forged sender must not lock a local user.
-    for (const char* key : {"lock_after", "max_networks", "lock_ttl", "locked_action"}) {
+    for (const char* key :
+         {"lock_after", "max_networks", "max_recipient_domains", "lock_ttl", "locked_action"}) {
       if (const TomlValue* k = ConfigReader::Find(t, key)) {
         return r.Fail(*k, fmt::format("{} is refused on an inbound limit: inbound mail is "
                                       "forgeable, so it throttles but never locks",
@@ -181,7 +232,8 @@ bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, L
   if (!r.CheckKeys(t,
                    {"name", "subject", "count", "rate", "burst", "action", "mode", "reply",
                     "ipv4_prefix", "ipv6_prefix", "lock_after", "max_networks", "lock_ttl",
-                    "traffic", "destinations", "locked_action", "hold_max"},
+                    "traffic", "destinations", "locked_action", "hold_max", "max_recipient_domains",
+                    "adaptive"},
                    kWhere)) {
     return false;
   }
@@ -241,7 +293,25 @@ bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, L
                                      "limit's subject is \"{}\")",
                                      ToString(limit->subject)));
     }
-    if (!ReadMaxNetworks(r, *mn, limit)) return false;
+    if (!ReadDistinct(r, *mn, "max_networks", 1'000'000, &limit->max_networks.count,
+                      &limit->max_networks.window_s)) {
+      return false;
+    }
+  }
+  if (const TomlValue* md = ConfigReader::Find(t, "max_recipient_domains")) {
+    if (limit->subject != SubjectKind::kAccount && limit->subject != SubjectKind::kSender) {
+      return r.Fail(*md, fmt::format("max_recipient_domains only applies to subject = "
+                                     "\"account\" or \"sender\" (this limit's subject is \"{}\")",
+                                     ToString(limit->subject)));
+    }
+    if (!ReadDistinct(r, *md, "max_recipient_domains", 10'000,
+                      &limit->max_recipient_domains.count,
+                      &limit->max_recipient_domains.window_s)) {
+      return false;
+    }
+  }
+  if (const TomlValue* a = ConfigReader::Find(t, "adaptive")) {
+    if (!ReadAdaptive(r, *a, limit)) return false;
   }
   return r.GetDuration(t, "lock_ttl", &limit->lock_ttl_s);
 }

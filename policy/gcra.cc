@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "policy/adaptive.h"
+
 namespace floodgate::policy {
 namespace {
 
@@ -32,6 +34,8 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
   CheckOutcome out;
   out.limits.resize(checks.size());
   std::vector<std::vector<Trial>> trials(checks.size());
+  // Each window as it is judged for its subject (tightened when it adapts).
+  std::vector<std::vector<WindowSpec>> judged(checks.size());
 
   // 1. Evaluate: locks first, then every window of every limit.
   for (std::size_t i = 0; i < checks.size(); ++i) {
@@ -45,14 +49,25 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
     } else if (!c.advisory && c.max_networks > 0 &&
                subjects[i].distinct_networks > c.max_networks) {
       Lock(lo, "too_many_networks");
+    } else if (!c.advisory && c.max_domains > 0 && subjects[i].distinct_domains > c.max_domains) {
+      Lock(lo, "too_many_domains");
     }
     for (std::size_t j = 0; j < c.windows.size(); ++j) {
-      const Trial t = Try(c.windows[j], states[i][j], c.cost, now);
+      WindowSpec w = c.windows[j];
+      WindowOutcome& wo = lo.windows[j];
+      wo.amount = w.amount;
+      if (Adapts(w, c.adaptive_factor_milli)) {
+        Roll(w, c.adaptive_factor_milli, states[i][j], now);
+        wo.amount = EffectiveAmount(w, c.adaptive_factor_milli, states[i][j].usual);
+        wo.adapted = wo.amount < w.amount;
+        w = Tightened(w, wo.amount);
+      }
+      const Trial t = Try(w, states[i][j], c.cost, now);
       trials[i].push_back(t);
+      judged[i].push_back(w);
       if (!t.fits) {
-        WindowOutcome& wo = lo.windows[j];
         wo.refused = true;
-        wo.retry_after_us = t.new_tat - now - c.windows[j].tolerance_us;
+        wo.retry_after_us = t.new_tat - now - w.tolerance_us;
         lo.allowed = false;
       }
     }
@@ -63,11 +78,14 @@ CheckOutcome ApplyChecks(const std::vector<LimitCheck>& checks,
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const LimitCheck& c = checks[i];
     LimitOutcome& lo = out.limits[i];
-    const bool charge = !lo.locked && (c.strict || (out.allowed && lo.allowed));
+    const bool accepted = !lo.locked && out.allowed && lo.allowed;
+    const bool charge = !lo.locked && (c.strict || accepted);
     for (std::size_t j = 0; j < c.windows.size(); ++j) {
       WindowState& s = states[i][j];
-      const WindowSpec& w = c.windows[j];
+      const WindowSpec& w = judged[i][j];
       if (charge) s.tat = std::min(trials[i][j].new_tat, now + w.tolerance_us + w.period_us);
+      // Only accepted units teach a window its subject's normal.
+      if (accepted && Adapts(w, c.adaptive_factor_milli)) s.accepted += c.cost;
       WindowOutcome& wo = lo.windows[j];
       if (!wo.refused || lo.locked) continue;
       if (s.reported_until <= now) {

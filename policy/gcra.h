@@ -17,6 +17,11 @@ struct WindowState {
   Micros tat = 0;
   Micros reported_until = 0;
   std::int64_t refused = 0;  // units refused since reported_until was last set
+  // Adaptive windows only (policy/adaptive.h): the end of the period being counted, the
+  // units accepted in it, and the usual peak per period in millionths of a unit.
+  Micros period_end = 0;
+  std::int64_t accepted = 0;
+  std::int64_t usual = 0;
   bool operator==(const WindowState&) const = default;
 };
 
@@ -38,6 +43,7 @@ struct SubjectState {
   bool locked = false;
   std::string lock_reason;
   std::int64_t distinct_networks = 0;
+  std::int64_t distinct_domains = 0;  // likewise for recipient domains (max_domains)
 };
 
 // One entry per LimitCheck, each with one WindowState per window (same order), and one

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "floodgate/store_layout.h"
+#include "policy/adaptive.h"
 #include "policy/escape.h"
 
 namespace floodgate::policy {
@@ -69,6 +70,7 @@ bool IsExempt(const Exemptions& exempt, const Facts& facts) {
 
 WindowSpec ToWindow(const Rate& rate) {
   WindowSpec w;
+  w.amount = rate.amount;
   w.period_us = rate.period_s * kMicrosPerSecond;
   w.emission_us = std::max<std::int64_t>(1, w.period_us / rate.amount);
   w.tolerance_us = (rate.burst > 0 ? rate.burst : rate.amount) * w.emission_us;
@@ -174,8 +176,14 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
       for (const Rate& r : p.rates) {
         WindowSpec w = ToWindow(r);
         w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
+        if (limit.adaptive.factor_milli > 0) {
+          // The floor never exceeds the ceiling (an override's amount may be lower).
+          w.floor_amount = std::min(limit.adaptive.FloorFor(r.period_s), r.amount);
+          w.rise_ppm = RisePpm(w.period_us);
+        }
         check.windows.push_back(w);
       }
+      check.adaptive_factor_milli = limit.adaptive.factor_milli;
     }
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
@@ -186,6 +194,16 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
       check.network = Network::Of(*facts.client, facts.client->v6 ? 48 : 24).ToString();
       check.max_networks = limit.max_networks.count;
       check.networks_window_us = limit.max_networks.window_s * kMicrosPerSecond;
+    }
+
+    if (!inbound && !lock_only && limit.max_recipient_domains.count > 0) {
+      const bool external_only = limit.destinations == Destinations::kExternal;
+      const std::span<const std::string> domains =
+          event.stage == Stage::kRecipient || !external_only ? event.domains
+                                                             : event.external_domains;
+      check.domains.assign(domains.begin(), domains.end());
+      check.max_domains = limit.max_recipient_domains.count;
+      check.domains_window_us = limit.max_recipient_domains.window_s * kMicrosPerSecond;
     }
 
     if (p.action == Action::kHold || limit.locked_action == LockedAction::kHold) {

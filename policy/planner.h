@@ -13,6 +13,7 @@
 // an immutable Config.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ struct Event {
   bool recipient_local = false;            // kRecipient: the recipient is in local_domains
   std::int64_t recipients = 1;             // kEndOfMessage: how many recipients the message has
   std::int64_t external_recipients = 1;    // kEndOfMessage: those outside local_domains
+  // Domain tokens (classify.h RecipientFacts) of the recipients: kRecipient, the one
+  // recipient's; kEndOfMessage, every distinct one of the message's, and those outside
+  // local_domains.
+  std::span<const std::string> domains;
+  std::span<const std::string> external_domains;
 };
 
 // One limit applied to one subject, with the values an override may have replaced.

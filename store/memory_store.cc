@@ -1,7 +1,5 @@
 #include "store/memory_store.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -13,155 +11,11 @@
 namespace floodgate::store {
 namespace {
 
-// One allocation holding a fixed header, `Elem` elements and the key's bytes after them.
-template <class Block, class Elem>
-Block* AllocateBlock(std::string_view key, std::size_t elems) {
-  const std::size_t size = sizeof(Block) + elems * sizeof(Elem) + key.size();
-  void* p = std::malloc(size);
-  if (p == nullptr) throw std::bad_alloc();
-  auto* b = new (p) Block();
-  b->key_len = static_cast<std::uint32_t>(key.size());
-  auto* elem = reinterpret_cast<Elem*>(b + 1);
-  for (std::size_t i = 0; i < elems; ++i) new (elem + i) Elem();
-  std::memcpy(reinterpret_cast<char*>(elem + elems), key.data(), key.size());
-  return b;
+policy::WindowState ToState(const state::Window& w) {
+  return {w.tat, w.reported_until, w.refused, w.period_end, w.accepted, w.usual};
 }
 
-// List items are kept packed, oldest first, each as a 2-byte length and its bytes.
-constexpr std::size_t kMaxItem = 0xffff;
-
 }  // namespace
-
-// The windows of one limit key, named by period like the Redis hash fields, so that a
-// limit whose numbers change keeps its history.
-struct MemoryStore::CounterBlock {
-  std::uint32_t key_len = 0;
-  std::uint32_t n = 0;
-  state::Window* windows() { return reinterpret_cast<state::Window*>(this + 1); }
-  const state::Window* windows() const { return reinterpret_cast<const state::Window*>(this + 1); }
-  std::span<const state::Window> span() const { return {windows(), n}; }
-  std::string_view key() const { return {reinterpret_cast<const char*>(windows() + n), key_len}; }
-  state::Window* Find(Micros period) {
-    for (std::uint32_t i = 0; i < n; ++i) {
-      if (windows()[i].period_us == period) return &windows()[i];
-    }
-    return nullptr;
-  }
-  Micros ExpiresAt() const {
-    Micros e = 0;
-    for (const state::Window& w : span()) e = std::max({e, w.tat, w.reported_until});
-    return e;
-  }
-  static CounterBlock* Make(std::string_view key, std::size_t n) {
-    CounterBlock* b = AllocateBlock<CounterBlock, state::Window>(key, n);
-    b->n = static_cast<std::uint32_t>(n);
-    return b;
-  }
-  static void Destroy(CounterBlock* b) { std::free(b); }
-};
-
-// Distinct networks of one subject (by hash) and when each was last seen; at most
-// max_networks + 1 entries are kept (the oldest go first), which is all the decision needs.
-struct MemoryStore::NetworkBlock {
-  std::uint32_t key_len = 0;
-  std::uint16_t n = 0;
-  std::uint16_t cap = 0;
-  Micros window_us = 0;
-  state::SeenNetwork* seen() { return reinterpret_cast<state::SeenNetwork*>(this + 1); }
-  const state::SeenNetwork* seen() const {
-    return reinterpret_cast<const state::SeenNetwork*>(this + 1);
-  }
-  std::span<const state::SeenNetwork> span() const { return {seen(), n}; }
-  std::string_view key() const { return {reinterpret_cast<const char*>(seen() + cap), key_len}; }
-  Micros ExpiresAt() const {
-    Micros newest = 0;
-    for (const state::SeenNetwork& s : span()) newest = std::max(newest, s.seen);
-    return n == 0 ? 0 : newest + window_us;
-  }
-  static NetworkBlock* Make(std::string_view key, std::size_t cap) {
-    NetworkBlock* b = AllocateBlock<NetworkBlock, state::SeenNetwork>(key, cap);
-    b->cap = static_cast<std::uint16_t>(cap);
-    return b;
-  }
-  static void Destroy(NetworkBlock* b) { std::free(b); }
-};
-
-// A list (events, queue ids) in one allocation: header, key, then the items packed oldest
-// first, each as a 2-byte length and its bytes; it grows by reallocation.
-struct MemoryStore::ListBlock {
-  std::uint32_t key_len = 0;
-  std::uint32_t count = 0;  // items packed; Visible() shows the newest max_len
-  std::uint32_t max_len = 0;
-  std::uint32_t used = 0;  // bytes of packed items
-  Micros expires_at = 0;
-  std::uint64_t seq = 0;  // of its last append
-
-  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
-  char* data() { return reinterpret_cast<char*>(this + 1); }
-  std::string_view key() const { return {data(), key_len}; }
-  const char* items() const { return data() + key_len; }
-  char* items() { return data() + key_len; }
-
-  static ListBlock* Make(std::string_view key, std::size_t room) {
-    void* p = std::malloc(sizeof(ListBlock) + key.size() + room);
-    if (p == nullptr) throw std::bad_alloc();
-    auto* b = new (p) ListBlock();
-    b->key_len = static_cast<std::uint32_t>(key.size());
-    std::memcpy(b->data(), key.data(), key.size());
-    return b;
-  }
-  static void Destroy(ListBlock* b) { std::free(b); }
-
-  void Clear() {
-    count = 0;
-    used = 0;
-  }
-  // Appends `item` to `b` (reallocated when full) and returns the block.
-  static ListBlock* Push(ListBlock* b, std::string_view item) {
-    item = item.substr(0, kMaxItem);
-    const std::size_t need = sizeof(ListBlock) + b->key_len + b->used + 2 + item.size();
-    if (need > malloc_usable_size(b)) {
-      const std::size_t grown = std::max(need, sizeof(ListBlock) + b->key_len + b->used * 3 / 2);
-      void* p = std::realloc(b, grown);
-      if (p == nullptr) throw std::bad_alloc();
-      b = static_cast<ListBlock*>(p);
-    }
-    char* at = b->items() + b->used;
-    at[0] = static_cast<char>(item.size() & 0xff);
-    at[1] = static_cast<char>(item.size() >> 8);
-    std::memcpy(at + 2, item.data(), item.size());
-    b->used += static_cast<std::uint32_t>(2 + item.size());
-    ++b->count;
-    // Trimmed in batches (an eighth of max_len), so appending to a full list is amortised
-    // O(1); Visible() shows only the newest max_len.
-    if (b->count > b->max_len + b->max_len / 8) b->DropOldest(b->count - b->max_len);
-    return b;
-  }
-  void DropOldest(std::uint32_t k) {
-    std::size_t at = 0;
-    for (std::uint32_t i = 0; i < k; ++i) at += 2 + ItemLength(at);
-    std::memmove(items(), items() + at, used - at);
-    used -= static_cast<std::uint32_t>(at);
-    count -= k;
-  }
-  std::size_t ItemLength(std::size_t at) const {
-    return static_cast<unsigned char>(items()[at]) |
-           (static_cast<std::size_t>(static_cast<unsigned char>(items()[at + 1])) << 8);
-  }
-  // The newest max_len items, oldest first.
-  std::vector<std::string_view> Visible() const {
-    std::vector<std::string_view> out;
-    const std::uint32_t skip = count > max_len ? count - max_len : 0;
-    out.reserve(count - skip);
-    std::size_t at = 0;
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const std::size_t len = ItemLength(at);
-      if (i >= skip) out.emplace_back(items() + at + 2, len);
-      at += 2 + len;
-    }
-    return out;
-  }
-};
 
 // Applies decoded records (snapshot, then journal replay) under the store's mutex.
 class MemoryStore::Restorer final : public state::Visitor {
@@ -185,18 +39,11 @@ class MemoryStore::Restorer final : public state::Visitor {
   }
   void Networks(std::string_view key, Micros window_us,
                 std::span<const state::SeenNetwork> seen) override {
-    if (auto* slot = s_.networks_.Find(key)) s_.networks_.Erase(slot);
-    NetworkBlock* b = NetworkBlock::Make(key, std::min<std::size_t>(seen.size(), 0xffff));
-    b->window_us = window_us;
-    for (const state::SeenNetwork& e : seen.first(b->cap)) {
-      if (e.seen > now_ - window_us) b->seen()[b->n++] = e;
-    }
-    if (b->ExpiresAt() <= now_) {
-      NetworkBlock::Destroy(b);
-      return;
-    }
-    s_.MakeRoomLocked(s_.networks_);
-    s_.networks_.Insert(b, CoarseSeconds(b->ExpiresAt()));
+    s_.RestoreSetLocked(s_.networks_, key, window_us, seen, now_);
+  }
+  void Domains(std::string_view key, Micros window_us,
+               std::span<const state::SeenNetwork> seen) override {
+    s_.RestoreSetLocked(s_.domains_, key, window_us, seen, now_);
   }
   void List(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
             std::span<const std::string_view> items) override {
@@ -275,30 +122,25 @@ class MemoryStore::Hold {
   std::unique_lock<std::mutex> lock_;
 };
 
-policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now) {
-  policy::SubjectState s;
-  if (c.lock_key.empty()) return s;
-  if (auto it = locks_.find(c.lock_key); it != locks_.end() && it->second.until > now) {
-    s.locked = true;
-    s.lock_reason = it->second.reason;
+std::int64_t MemoryStore::SeeLocked(BlockTable<SetBlock>& table, const std::string& key,
+                                    std::span<const std::uint64_t> hashes, std::int64_t cap,
+                                    Micros window_us, Micros now) {
+  // Room for `cap` entries, allocated as they come (most subjects use one or two).
+  const auto limit = static_cast<std::size_t>(std::min<std::int64_t>(cap, 0xffff));
+  auto* slot = table.Find(key);
+  if (slot == nullptr) {
+    MakeRoomLocked(table);
+    slot = &table.Insert(SetBlock::Make(key, 1), 0);
   }
-  if (c.max_networks > 0 && !c.network.empty()) {
-    // Room for max_networks + 1 networks, allocated as they come (most subjects use one).
-    const std::size_t limit = std::min<std::int64_t>(c.max_networks + 1, 0xffff);
-    auto* slot = networks_.Find(c.lock_key);
-    if (slot == nullptr) {
-      MakeRoomLocked(networks_);
-      slot = &networks_.Insert(NetworkBlock::Make(c.lock_key, 1), 0);
-    }
-    NetworkBlock* set = slot->block;
-    set->window_us = c.networks_window_us;
-    // Forget what left the window, and count this event's network.
-    std::uint16_t kept = 0;
-    for (std::uint16_t i = 0; i < set->n; ++i) {
-      if (set->seen()[i].seen > now - set->window_us) set->seen()[kept++] = set->seen()[i];
-    }
-    set->n = kept;
-    const std::uint64_t hash = state::NetworkHash(c.network);
+  SetBlock* set = slot->block;
+  set->window_us = window_us;
+  // Forget what left the window, then count this event's entries.
+  std::uint16_t kept = 0;
+  for (std::uint16_t i = 0; i < set->n; ++i) {
+    if (set->seen()[i].seen > now - set->window_us) set->seen()[kept++] = set->seen()[i];
+  }
+  set->n = kept;
+  for (const std::uint64_t hash : hashes) {
     state::SeenNetwork* entry = nullptr;
     for (std::uint16_t i = 0; i < set->n; ++i) {
       if (set->seen()[i].hash == hash) entry = &set->seen()[i];
@@ -311,19 +153,57 @@ policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now)
         *oldest = set->seen()[--set->n];
       }
       if (set->n == set->cap) {
-        NetworkBlock* bigger = NetworkBlock::Make(
-            c.lock_key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
+        SetBlock* bigger =
+            SetBlock::Make(key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
         bigger->window_us = set->window_us;
         bigger->n = set->n;
         std::copy(set->seen(), set->seen() + set->n, bigger->seen());
-        NetworkBlock::Destroy(std::exchange(slot->block, bigger));
+        SetBlock::Destroy(std::exchange(slot->block, bigger));
         set = bigger;
       }
       entry = &set->seen()[set->n++];
     }
     *entry = {hash, now};
-    slot->expires_s = CoarseSeconds(set->ExpiresAt());
-    s.distinct_networks = set->n;
+  }
+  slot->expires_s = CoarseSeconds(set->ExpiresAt());
+  return set->n;
+}
+
+void MemoryStore::RestoreSetLocked(BlockTable<SetBlock>& table, std::string_view key,
+                                   Micros window_us, std::span<const state::SeenNetwork> seen,
+                                   Micros now) {
+  if (auto* slot = table.Find(key)) table.Erase(slot);
+  SetBlock* b = SetBlock::Make(key, std::min<std::size_t>(seen.size(), 0xffff));
+  b->window_us = window_us;
+  for (const state::SeenNetwork& e : seen.first(b->cap)) {
+    if (e.seen > now - window_us) b->seen()[b->n++] = e;
+  }
+  if (b->ExpiresAt() <= now) {
+    SetBlock::Destroy(b);
+    return;
+  }
+  MakeRoomLocked(table);
+  table.Insert(b, CoarseSeconds(b->ExpiresAt()));
+}
+
+policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now) {
+  policy::SubjectState s;
+  if (c.lock_key.empty()) return s;
+  if (auto it = locks_.find(c.lock_key); it != locks_.end() && it->second.until > now) {
+    s.locked = true;
+    s.lock_reason = it->second.reason;
+  }
+  if (c.max_networks > 0 && !c.network.empty()) {
+    const std::uint64_t hash = state::NetworkHash(c.network);
+    s.distinct_networks = SeeLocked(networks_, c.lock_key, std::span(&hash, 1),
+                                    c.max_networks + 1, c.networks_window_us, now);
+  }
+  if (c.max_domains > 0 && !c.domains.empty()) {
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(c.domains.size());
+    for (const std::string& token : c.domains) hashes.push_back(state::TokenHash(token));
+    s.distinct_domains =
+        SeeLocked(domains_, c.lock_key, hashes, c.max_domains + 1, c.domains_window_us, now);
   }
   return s;
 }
@@ -333,7 +213,7 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
   auto* slot = counters_.Find(c.key);
   CounterBlock* b = slot != nullptr ? slot->block : nullptr;
   if (b != nullptr && b->ExpiresAt() <= now) {
-    for (state::Window& w : std::span(b->windows(), b->n)) w = {w.period_us, 0, 0, 0};
+    for (state::Window& w : std::span(b->windows(), b->n)) w = {w.period_us};
   }
   std::size_t missing = 0;
   for (const WindowSpec& w : c.windows) missing += (b == nullptr || !b->Find(w.period_us)) ? 1 : 0;
@@ -352,9 +232,8 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
   if (b == nullptr) return;  // a check without windows (only its lock counts) stores nothing
   for (std::size_t j = 0; j < c.windows.size(); ++j) {
     state::Window* w = b->Find(c.windows[j].period_us);
-    w->tat = states[j].tat;
-    w->reported_until = states[j].reported_until;
-    w->refused = states[j].refused;
+    const policy::WindowState& s = states[j];
+    *w = {w->period_us, s.tat, s.reported_until, s.refused, s.period_end, s.accepted, s.usual};
   }
   const Micros expires = b->ExpiresAt();
   if (slot != nullptr) {  // one that holds nothing any more goes with the sweep
@@ -385,9 +264,7 @@ Result<CheckOutcome> MemoryStore::Check(const std::vector<LimitCheck>& checks) {
     states[i].reserve(checks[i].windows.size());
     for (const WindowSpec& w : checks[i].windows) {
       const state::Window* have = b != nullptr ? b->Find(w.period_us) : nullptr;
-      states[i].push_back(have != nullptr
-                              ? policy::WindowState{have->tat, have->reported_until, have->refused}
-                              : policy::WindowState{});
+      states[i].push_back(have != nullptr ? ToState(*have) : policy::WindowState{});
     }
     subjects.push_back(SubjectLocked(checks[i], now));
   }
@@ -420,12 +297,14 @@ bool MemoryStore::UnlockLocked(std::string_view lock_key, std::span<const std::s
   auto it = locks_.find(std::string(lock_key));
   const bool was_locked = it != locks_.end() && it->second.until > now;
   if (it != locks_.end()) locks_.erase(it);
-  if (auto* slot = networks_.Find(lock_key)) {
-    if (exporting_) {  // emptied in place; the sweep takes it
-      slot->block->n = 0;
-      slot->expires_s = 0;
-    } else {
-      networks_.Erase(slot);
+  for (BlockTable<SetBlock>* table : {&networks_, &domains_}) {
+    if (auto* slot = table->Find(lock_key)) {
+      if (exporting_) {  // emptied in place; the sweep takes it
+        slot->block->n = 0;
+        slot->expires_s = 0;
+      } else {
+        table->Erase(slot);
+      }
     }
   }
   for (const std::string& key : limit_keys) {
@@ -468,7 +347,7 @@ std::int64_t MemoryStore::DeleteLocked(std::span<const std::string> keys, Micros
       if (slot->block->ExpiresAt() > now) ++deleted;
       if (exporting_) {  // emptied in place; the sweep takes it
         for (state::Window& w : std::span(slot->block->windows(), slot->block->n)) {
-          w = {w.period_us, 0, 0, 0};
+          w = {w.period_us};
         }
         slot->expires_s = 0;
       } else {
@@ -520,7 +399,8 @@ std::vector<std::string> MemoryStore::List(const std::string& key) const {
 
 MemoryStore::Sizes MemoryStore::sizes() const {
   std::lock_guard lock(mu_);
-  return {counters_.size(), locks_.size(), networks_.size(), lists_.size(), evicted_};
+  return {counters_.size(), locks_.size(), networks_.size(), domains_.size(), lists_.size(),
+          evicted_};
 }
 
 std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
@@ -536,6 +416,9 @@ std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
   networks_.ForEach([&](const auto& s) {
     add(s.block->key(), s.block->ExpiresAt() > now, layout::kNetworksSuffix);
   });
+  domains_.ForEach([&](const auto& s) {
+    add(s.block->key(), s.block->ExpiresAt() > now, layout::kDomainsSuffix);
+  });
   lists_.ForEach([&](const auto& s) { add(s.block->key(), s.block->expires_at > now); });
   return keys;
 }
@@ -546,7 +429,7 @@ policy::StoredWindows MemoryStore::Windows(const std::string& key) const {
   const auto* slot = counters_.Find(key);
   if (slot == nullptr || slot->block->ExpiresAt() <= clock_.now()) return windows;
   for (const state::Window& w : slot->block->span()) {
-    windows[w.period_us] = policy::WindowState{w.tat, w.reported_until, w.refused};
+    windows[w.period_us] = ToState(w);
   }
   return windows;
 }
@@ -580,6 +463,7 @@ void MemoryStore::SweepLocked(Micros now) {
   const auto now_s = static_cast<std::uint32_t>(std::clamp<Micros>(now / 1'000'000, 0, UINT32_MAX));
   counters_.SweepSome(&counter_cursor_, 1024, now_s);
   networks_.SweepSome(&network_cursor_, 256, now_s);
+  domains_.SweepSome(&domain_cursor_, 256, now_s);
   lists_.SweepSome(&list_cursor_, 256, now_s);
   if (++sweeps_ % 64 == 0) {  // locks are few
     std::erase_if(locks_, [now](const auto& kv) { return kv.second.until <= now; });
@@ -597,7 +481,7 @@ std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& u
   // *out copies it, which must not happen under the mutex.
   std::string chunk;
   state::RecordWriter w(&chunk);
-  std::uint64_t layouts[3];
+  std::uint64_t layouts[4];
   {
     std::lock_guard lock(mu_);
     const Micros now = clock_.now();
@@ -608,6 +492,7 @@ std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& u
     layouts[0] = counters_.layout();
     layouts[1] = networks_.layout();
     layouts[2] = lists_.layout();
+    layouts[3] = domains_.layout();
     if (under_lock) under_lock();
   }
   out->append(chunk);
@@ -638,8 +523,11 @@ std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& u
   scan(counters_, layouts[0], [&](const CounterBlock& b, Micros now) {
     if (b.ExpiresAt() > now) w.Counter(b.key(), b.span());
   });
-  scan(networks_, layouts[1], [&](const NetworkBlock& b, Micros now) {
+  scan(networks_, layouts[1], [&](const SetBlock& b, Micros now) {
     if (b.ExpiresAt() > now) w.Networks(b.key(), b.window_us, b.span());
+  });
+  scan(domains_, layouts[3], [&](const SetBlock& b, Micros now) {
+    if (b.ExpiresAt() > now) w.Domains(b.key(), b.window_us, b.span());
   });
   scan(lists_, layouts[2], [&](const ListBlock& b, Micros now) {
     if (b.expires_at <= now) return;

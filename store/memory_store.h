@@ -2,7 +2,8 @@
 //
 // It applies policy::ApplyChecks under one mutex, so every Check is atomic exactly like
 // the Redis script. What it holds, each in a compact BlockTable (one allocation per key):
-// the windows of each limit key, each subject's distinct-network set, and the lists
+// the windows of each limit key, each subject's distinct-network and recipient-domain
+// sets, and the lists
 // (events, queue ids); locks sit in a small map of their own. Keys that hold nothing any
 // more are swept a few slots at a time as checks go by. With max_subjects > 0 each table
 // holds at most that many keys: a new key then first forgets the keys that expire soonest
@@ -36,6 +37,7 @@
 #include "floodgate/counter_store.h"
 #include "policy/gcra.h"
 #include "store/block_table.h"
+#include "store/memory_blocks.h"
 #include "store/state_format.h"
 
 namespace floodgate::store {
@@ -76,6 +78,7 @@ class MemoryStore final : public CounterStore {
     std::size_t counters = 0;
     std::size_t locks = 0;
     std::size_t network_sets = 0;
+    std::size_t domain_sets = 0;
     std::size_t lists = 0;
     std::uint64_t evicted = 0;
   };
@@ -84,8 +87,8 @@ class MemoryStore final : public CounterStore {
   // The admin view (floodgatectl through the daemon's admin socket, admin/): the same
   // facts the Redis store keeps, under the same key names.
   Micros Now() const { return clock_.now(); }
-  // Live keys that start with `prefix`: limit keys, lock keys, network sets (lock key +
-  // ":networks", as RedisStore::NetworksKey names them) and lists.
+  // Live keys that start with `prefix`: limit keys, lock keys, network and domain sets
+  // (lock key + ":networks" / ":domains", as the Redis store names them) and lists.
   std::vector<std::string> Keys(const std::string& prefix) const;
   // A limit key's windows by period; empty when it holds nothing.
   policy::StoredWindows Windows(const std::string& key) const;
@@ -97,7 +100,7 @@ class MemoryStore final : public CounterStore {
   std::optional<LockInfo> GetLock(const std::string& lock_key) const;
   // ttl_us 0: until unlocked.
   void SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us);
-  // Drops the lock and the subject's network set and forgets the refused units counted in
+  // Drops the lock and the subject's network and domain sets and forgets the refused units counted in
   // `limit_keys` (what caused the lock would lock it again); the buckets stay. True when
   // a lock was live.
   bool Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys);
@@ -119,9 +122,6 @@ class MemoryStore final : public CounterStore {
   std::uint64_t changes() const { return changes_.load(std::memory_order_relaxed); }
 
  private:
-  struct CounterBlock;
-  struct NetworkBlock;
-  struct ListBlock;
   struct LockEntry {
     std::string reason;
     Micros until = 0;
@@ -131,6 +131,13 @@ class MemoryStore final : public CounterStore {
   static constexpr unsigned kSweepEvery = 64;  // checks between two incremental sweeps
 
   policy::SubjectState SubjectLocked(const LimitCheck& c, Micros now);
+  // Adds `hashes` to the distinct set of `key` in `table` (entries seen within window_us,
+  // at most `cap`, the oldest go) and returns how many it holds.
+  std::int64_t SeeLocked(BlockTable<SetBlock>& table, const std::string& key,
+                         std::span<const std::uint64_t> hashes, std::int64_t cap,
+                         Micros window_us, Micros now);
+  void RestoreSetLocked(BlockTable<SetBlock>& table, std::string_view key, Micros window_us,
+                        std::span<const state::SeenNetwork> seen, Micros now);
   void StoreLocked(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);
   void SetLockLocked(const std::string& lock_key, std::string_view reason, Micros until);
   bool UnlockLocked(std::string_view lock_key, std::span<const std::string> limit_keys, Micros now);
@@ -148,14 +155,15 @@ class MemoryStore final : public CounterStore {
   const Options options_;
   mutable std::mutex mu_;
   BlockTable<CounterBlock> counters_;
-  BlockTable<NetworkBlock> networks_;
+  BlockTable<SetBlock> networks_;  // by lock key
+  BlockTable<SetBlock> domains_;   // by lock key
   BlockTable<ListBlock> lists_;
   std::unordered_map<std::string, LockEntry> locks_;
   Journal* journal_ = nullptr;
   std::uint64_t ticket_ = 0;  // of the last record journaled under the current hold
   unsigned checks_since_sweep_ = 0;
   unsigned sweeps_ = 0;
-  std::size_t counter_cursor_ = 0, network_cursor_ = 0, list_cursor_ = 0;
+  std::size_t counter_cursor_ = 0, network_cursor_ = 0, domain_cursor_ = 0, list_cursor_ = 0;
   std::uint64_t evicted_ = 0;
   std::uint64_t seq_ = 0;   // of the last append
   bool exporting_ = false;  // an Export is between two holds of the mutex

@@ -24,14 +24,17 @@ std::string ScriptSha1(const char* script) {
   return std::string(hex, 40);
 }
 
+// A check that names the subject's domain set in KEYS (check.lua reads it then).
+bool HasDomains(const LimitCheck& c) { return !c.lock_key.empty() && c.max_domains > 0; }
+
 // The EVALSHA of check.lua for `checks`, written straight into RESP (see check.lua for
 // the layout of KEYS and ARGV).
 std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>& checks) {
-  constexpr std::size_t kArgsPerCheck = 10, kArgsPerWindow = 4;
+  constexpr std::size_t kArgsPerCheck = 14, kArgsPerWindow = 7;
   std::size_t keys = 0, args = 1;
   for (const LimitCheck& c : checks) {
-    keys += (c.lock_key.empty() ? 1 : 3) + (c.hold_max > 0 ? 1 : 0);
-    args += kArgsPerCheck + kArgsPerWindow * c.windows.size();
+    keys += (c.lock_key.empty() ? 1 : HasDomains(c) ? 4 : 3) + (c.hold_max > 0 ? 1 : 0);
+    args += kArgsPerCheck + kArgsPerWindow * c.windows.size() + c.domains.size();
   }
   CommandWriter w(3 + keys + args, 64 * (keys + args));
   w.Arg("EVALSHA").Arg(sha).Arg(static_cast<std::int64_t>(keys));
@@ -39,6 +42,7 @@ std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>
     w.Arg(c.key);
     if (!c.lock_key.empty()) {
       w.Arg(c.lock_key).Arg(RedisStore::NetworksKey(c.lock_key));
+      if (HasDomains(c)) w.Arg(RedisStore::DomainsKey(c.lock_key));
     }
     if (c.hold_max > 0) w.Arg(c.held_key);
   }
@@ -53,10 +57,16 @@ std::string EvalshaCommand(const std::string& sha, const std::vector<LimitCheck>
         .Arg(c.max_networks)
         .Arg(c.networks_window_us)
         .Arg(c.network)
-        .Arg(c.hold_max);
+        .Arg(c.hold_max)
+        .Arg(c.adaptive_factor_milli)
+        .Arg(c.max_domains)
+        .Arg(c.domains_window_us)
+        .Arg(static_cast<std::int64_t>(c.domains.size()));
     for (const WindowSpec& win : c.windows) {
       w.Arg(win.period_us).Arg(win.emission_us).Arg(win.tolerance_us).Arg(win.lock_threshold);
+      w.Arg(win.amount).Arg(win.floor_amount).Arg(win.rise_ppm);
     }
+    for (const std::string& d : c.domains) w.Arg(d);
   }
   return w.Take();
 }
@@ -91,7 +101,8 @@ Result<CheckOutcome> Decode(const RedisReply& reply, const std::vector<LimitChec
     if (!next_int(lo.refused_units) || !next_bool(lo.hold_full)) return bad;
     lo.windows.resize(checks[i].windows.size());
     for (WindowOutcome& wo : lo.windows) {
-      if (!next_bool(wo.refused) || !next_bool(wo.first_refusal) || !next_int(wo.retry_after_us)) {
+      if (!next_bool(wo.refused) || !next_bool(wo.first_refusal) ||
+          !next_int(wo.retry_after_us) || !next_int(wo.amount) || !next_bool(wo.adapted)) {
         return bad;
       }
     }

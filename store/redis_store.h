@@ -93,6 +93,10 @@ class RedisStore final : public CounterStore {
   static std::string NetworksKey(const std::string& lock_key) {
     return lock_key + std::string(layout::kNetworksSuffix);
   }
+  // The key holding `lock_key`'s distinct-recipient-domain set.
+  static std::string DomainsKey(const std::string& lock_key) {
+    return lock_key + std::string(layout::kDomainsSuffix);
+  }
 
  private:
   // A Lua script and its SHA1, which is how EVALSHA names it (Redis hashes the same text).

@@ -184,14 +184,14 @@ TEST_F(StateDirTest, AStateFileOfAnotherVersionIsMovedAsideWithItsVersionNamed) 
     ASSERT_TRUE(state->Close().ok());
   }
   std::string file = ReadAll(dir_ + "/state/state");
-  file[8] = 2;
+  file[8] = 9;
   std::ofstream(dir_ + "/state/state", std::ios::binary | std::ios::trunc) << file;
   MemoryStore store(clock_);
   StateDir::Loaded loaded;
   auto state = Open(store, &loaded);
   ASSERT_NE(state, nullptr);
   ASSERT_FALSE(loaded.problems.empty());
-  EXPECT_NE(loaded.problems[0].find("format version 2, but this floodgate reads version 1"),
+  EXPECT_NE(loaded.problems[0].find("format version 9, but this floodgate reads versions 1 to 2"),
             std::string::npos)
       << loaded.problems[0];
 }

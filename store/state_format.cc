@@ -114,19 +114,25 @@ class Reader {
 };
 
 // Decodes one record from `r` and hands it to `v`. False when it is malformed.
-bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal) {
+bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal,
+                  std::uint32_t version) {
   const char type = static_cast<char>(r.U8());
   switch (type) {
     case 'C': {
       if (journal) return false;
       const std::string_view key = r.Str();
-      const std::uint32_t n = r.Count(32);
+      const std::uint32_t n = r.Count(version >= 2 ? 56 : 32);
       std::vector<Window> windows(n);
       for (Window& w : windows) {
         w.period_us = r.I64();
         w.tat = shift(r.I64());
         w.reported_until = shift(r.I64());
         w.refused = r.I64();
+        if (version >= 2) {  // version 1 had no adaptive windows: they start as new
+          w.period_end = shift(r.I64());
+          w.accepted = r.I64();
+          w.usual = r.I64();
+        }
       }
       if (!r.ok()) return false;
       v.Counter(key, windows);
@@ -140,8 +146,9 @@ bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal) {
       v.Lock(key, reason, until);
       return true;
     }
-    case 'N': {
-      if (journal) return false;
+    case 'N':
+    case 'R': {
+      if (journal || (type == 'R' && version < 2)) return false;
       const std::string_view key = r.Str();
       const Micros window = r.I64();
       const std::uint32_t n = r.Count(16);
@@ -151,7 +158,11 @@ bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal) {
         s.seen = shift(r.I64());
       }
       if (!r.ok()) return false;
-      v.Networks(key, window, seen);
+      if (type == 'N') {
+        v.Networks(key, window, seen);
+      } else {
+        v.Domains(key, window, seen);
+      }
       return true;
     }
     case 'Q': {
@@ -207,6 +218,7 @@ class NullVisitor final : public Visitor {
   void Counter(std::string_view, std::span<const Window>) override {}
   void Lock(std::string_view, std::string_view, Micros) override {}
   void Networks(std::string_view, Micros, std::span<const SeenNetwork>) override {}
+  void Domains(std::string_view, Micros, std::span<const SeenNetwork>) override {}
   void List(std::string_view, Micros, std::uint32_t, std::uint64_t,
             std::span<const std::string_view>) override {}
   void Unlock(std::string_view, std::span<const std::string_view>) override {}
@@ -223,6 +235,17 @@ std::uint64_t NetworkHash(std::string_view network) {
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+std::uint64_t TokenHash(std::string_view token) {
+  std::uint64_t v = 0;
+  if (token.size() != 8) return NetworkHash(token);
+  for (const char c : token) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return NetworkHash(token);
+    v = v << 4 | static_cast<std::uint64_t>(d);
+  }
+  return v;
 }
 
 std::uint32_t Crc32(std::string_view data) {
@@ -247,6 +270,9 @@ void RecordWriter::Counter(std::string_view key, std::span<const Window> windows
     I64(w.tat);
     I64(w.reported_until);
     I64(w.refused);
+    I64(w.period_end);
+    I64(w.accepted);
+    I64(w.usual);
   }
   ++records_;
 }
@@ -261,7 +287,17 @@ void RecordWriter::Lock(std::string_view key, std::string_view reason, Micros un
 
 void RecordWriter::Networks(std::string_view key, Micros window_us,
                             std::span<const SeenNetwork> seen) {
-  U8('N');
+  Seen('N', key, window_us, seen);
+}
+
+void RecordWriter::Domains(std::string_view key, Micros window_us,
+                           std::span<const SeenNetwork> seen) {
+  Seen('R', key, window_us, seen);
+}
+
+void RecordWriter::Seen(char type, std::string_view key, Micros window_us,
+                        std::span<const SeenNetwork> seen) {
+  U8(static_cast<std::uint8_t>(type));
   Str(key);
   I64(window_us);
   U32(static_cast<std::uint32_t>(seen.size()));
@@ -335,9 +371,9 @@ Result<SnapshotInfo> DecodeSnapshot(std::string_view file, Stamp now, Visitor& v
     return Refused(fmt::format("truncated: {} bytes, shorter than the header", file.size()));
   }
   const std::uint32_t version = GetU32(file, 8);
-  if (version != kVersion) {
-    return Refused(
-        fmt::format("format version {}, but this floodgate reads version {}", version, kVersion));
+  if (version < kOldestVersion || version > kVersion) {
+    return Refused(fmt::format("format version {}, but this floodgate reads versions {} to {}",
+                               version, kOldestVersion, kVersion));
   }
   const std::size_t body_end = file.size() - 4;
   if (Crc32(file.substr(0, body_end)) != GetU32(file, body_end)) {
@@ -357,7 +393,7 @@ Result<SnapshotInfo> DecodeSnapshot(std::string_view file, Stamp now, Visitor& v
     Reader r(body);
     info.records = 0;
     while (!r.done()) {
-      if (!DecodeRecord(r, shift, *v, /*journal=*/false)) {
+      if (!DecodeRecord(r, shift, *v, /*journal=*/false, version)) {
         return Refused(fmt::format("record {} is malformed", info.records + 1));
       }
       ++info.records;
@@ -400,9 +436,9 @@ Result<JournalInfo> DecodeJournal(std::string_view file, Stamp now, Visitor& vis
     return info;
   }
   const std::uint32_t version = GetU32(file, 8);
-  if (version != kVersion) {
-    return Refused(
-        fmt::format("format version {}, but this floodgate reads version {}", version, kVersion));
+  if (version < kOldestVersion || version > kVersion) {
+    return Refused(fmt::format("format version {}, but this floodgate reads versions {} to {}",
+                               version, kOldestVersion, kVersion));
   }
   if (Crc32(file.substr(0, kJournalHeaderSize - 4)) != GetU32(file, kJournalHeaderSize - 4)) {
     return Refused("its header is damaged (checksum mismatch)");
@@ -418,7 +454,7 @@ Result<JournalInfo> DecodeJournal(std::string_view file, Stamp now, Visitor& vis
     if (Crc32(payload) != GetU32(file, at + 4)) break;
     Reader r(payload);
     // A frame whose checksum holds decodes; anything else is damage, as a torn write.
-    if (!DecodeRecord(r, shift, visitor, /*journal=*/true) || !r.done()) break;
+    if (!DecodeRecord(r, shift, visitor, /*journal=*/true, version) || !r.done()) break;
     ++info.records;
     at += 8 + len;
   }

@@ -12,9 +12,12 @@
 // the snapshot and then replays journal-G, journal-G+1, ... in order.
 //
 // Records (all integers little-endian; strings are u32 length + bytes):
-//   'C' counter  key, u32 n, n x (i64 period_us, i64 tat, i64 reported_until, i64 refused)
+//   'C' counter  key, u32 n, n x (i64 period_us, i64 tat, i64 reported_until, i64 refused,
+//                i64 period_end, i64 accepted, i64 usual)   (version 1: the first four only)
 //   'K' lock     key, reason, i64 until (kNever: until unlocked)
 //   'N' networks lock key, i64 window_us, u32 n, n x (u64 network hash, i64 last seen)
+//   'R' domains  lock key, i64 window_us, u32 n, n x (u64 domain hash, i64 last seen)
+//                                                                     (version 2 on)
 //   'Q' list     key, i64 expires_at, u32 max_len, u64 seq, u32 n, n x item (oldest first)
 //   'U' unlock   lock key, u32 n, n x limit key                    (journal only)
 //   'A' append   key, value, u32 max_len, i64 expires_at, u64 seq   (journal only)
@@ -27,8 +30,10 @@
 // moves every time to the reader's clock, less the wall time that passed in between. 0
 // ("never") and kNever stay as they are.
 //
-// A file with another version is refused whole: a new format gets a new version number
-// and, while old files can be read, a reader for them here.
+// A file with a version outside kOldestVersion..kVersion is refused whole: a new format
+// gets a new version number and, while old files can be read, a reader for them here.
+// Version 2 added the adaptive numbers of a window and the recipient-domain sets; a
+// version 1 file loads with every adaptive window new.
 // Thread-safety: pure functions and plain values.
 #pragma once
 
@@ -43,7 +48,8 @@
 
 namespace floodgate::store::state {
 
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;
+inline constexpr std::uint32_t kOldestVersion = 1;
 inline constexpr std::string_view kSnapshotFile = "state";
 inline constexpr std::string_view kJournalPrefix = "journal-";
 inline constexpr std::size_t kSnapshotHeaderSize = 48;
@@ -55,16 +61,23 @@ struct Window {
   Micros tat = 0;
   Micros reported_until = 0;
   std::int64_t refused = 0;
+  Micros period_end = 0;  // adaptive windows (policy/adaptive.h); 0 otherwise
+  std::int64_t accepted = 0;
+  std::int64_t usual = 0;
 };
 
+// An entry of a distinct set: a network, or a recipient domain.
 struct SeenNetwork {
-  std::uint64_t hash = 0;  // NetworkHash of the network's text
+  std::uint64_t hash = 0;  // NetworkHash of the network's text; the domain token's value
   Micros seen = 0;
 };
 
 // The hash a network set keeps of each network (FNV-1a, 64 bits): stable across builds,
 // because it is written to disk.
 std::uint64_t NetworkHash(std::string_view network);
+// A domain set keeps each recipient domain as its token's value (policy::DomainToken:
+// eight hex digits); anything else hashes like a network.
+std::uint64_t TokenHash(std::string_view token);
 
 // CRC-32 (IEEE 802.3, as zlib's crc32).
 std::uint32_t Crc32(std::string_view data);
@@ -77,6 +90,8 @@ class Visitor {
   virtual void Lock(std::string_view key, std::string_view reason, Micros until) = 0;
   virtual void Networks(std::string_view key, Micros window_us,
                         std::span<const SeenNetwork> seen) = 0;
+  virtual void Domains(std::string_view key, Micros window_us,
+                       std::span<const SeenNetwork> seen) = 0;
   virtual void List(std::string_view key, Micros expires_at, std::uint32_t max_len,
                     std::uint64_t seq, std::span<const std::string_view> items) = 0;
   virtual void Unlock(std::string_view lock_key, std::span<const std::string_view> limit_keys) = 0;
@@ -92,6 +107,7 @@ class RecordWriter {
   void Counter(std::string_view key, std::span<const Window> windows);
   void Lock(std::string_view key, std::string_view reason, Micros until);
   void Networks(std::string_view key, Micros window_us, std::span<const SeenNetwork> seen);
+  void Domains(std::string_view key, Micros window_us, std::span<const SeenNetwork> seen);
   // `items` oldest first; `count` of them.
   void ListHeader(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
                   std::uint32_t count);
@@ -107,6 +123,7 @@ class RecordWriter {
   void U32(std::uint32_t v);
   void I64(std::int64_t v);
   void Str(std::string_view s);
+  void Seen(char type, std::string_view key, Micros window_us, std::span<const SeenNetwork> seen);
 
   std::string& out_;
   std::size_t records_ = 0;

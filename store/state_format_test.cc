@@ -17,6 +17,10 @@ class Recorder final : public Visitor {
     for (const Window& w : windows) {
       l += " " + std::to_string(w.period_us) + "/" + std::to_string(w.tat) + "/" +
            std::to_string(w.reported_until) + "/" + std::to_string(w.refused);
+      if (w.period_end != 0 || w.accepted != 0 || w.usual != 0) {
+        l += "/" + std::to_string(w.period_end) + ":" + std::to_string(w.accepted) + ":" +
+             std::to_string(w.usual);
+      }
     }
     lines.push_back(l);
   }
@@ -27,6 +31,13 @@ class Recorder final : public Visitor {
   void Networks(std::string_view key, Micros window_us,
                 std::span<const SeenNetwork> seen) override {
     std::string l = "N " + std::string(key) + " " + std::to_string(window_us);
+    for (const SeenNetwork& s : seen)
+      l += " " + std::to_string(s.hash) + "@" + std::to_string(s.seen);
+    lines.push_back(l);
+  }
+  void Domains(std::string_view key, Micros window_us,
+               std::span<const SeenNetwork> seen) override {
+    std::string l = "R " + std::string(key) + " " + std::to_string(window_us);
     for (const SeenNetwork& s : seen)
       l += " " + std::to_string(s.hash) + "@" + std::to_string(s.seen);
     lines.push_back(l);
@@ -63,11 +74,14 @@ std::string SampleSnapshot() {
   StartSnapshot(&out, 7, kSaved);
   RecordWriter w(&out);
   const Window windows[] = {{60'000'000, 1'000'500'000, 0, 0},
-                            {3'600'000'000, 1'002'000'000, 1'050'000'000, 12}};
+                            {3'600'000'000, 1'002'000'000, 1'050'000'000, 12, 3'600'000'000, 4,
+                             2'500'000}};
   w.Counter("fg:{account:a@example.org}:submission", windows);
   w.Lock("fg:{account:a@example.org}!lock", "admin", kNever);
   const SeenNetwork seen[] = {{NetworkHash("203.0.113.0/24"), 999'000'000}};
   w.Networks("fg:{account:a@example.org}!lock", 3'600'000'000, seen);
+  const SeenNetwork domains[] = {{0xdeadbeef, 999'500'000}};
+  w.Domains("fg:{account:a@example.org}!lock", 3'600'000'000, domains);
   w.ListHeader("fg:{account:a@example.org}!queue", 1'500'000'000, 5000, 17, 2);
   w.ListItem("4ABC1");
   w.ListItem("4ABC2");
@@ -77,10 +91,11 @@ std::string SampleSnapshot() {
 
 const std::vector<std::string> kSampleLines = {
     "C fg:{account:a@example.org}:submission 60000000/1000500000/0/0 "
-    "3600000000/1002000000/1050000000/12",
+    "3600000000/1002000000/1050000000/12/3600000000:4:2500000",
     "K fg:{account:a@example.org}!lock admin 9223372036854775807",
     "N fg:{account:a@example.org}!lock 3600000000 " +
         std::to_string(NetworkHash("203.0.113.0/24")) + "@999000000",
+    "R fg:{account:a@example.org}!lock 3600000000 3735928559@999500000",
     "Q fg:{account:a@example.org}!queue 1500000000 5000 #17 4ABC1 4ABC2",
 };
 
@@ -94,7 +109,7 @@ TEST(StateFormatTest, ASnapshotRoundTripsEveryRecord) {
   Result<SnapshotInfo> info = DecodeSnapshot(SampleSnapshot(), kSaved, r);
   ASSERT_TRUE(info.ok()) << info.error().message();
   EXPECT_EQ(info->generation, 7u);
-  EXPECT_EQ(info->records, 4u);
+  EXPECT_EQ(info->records, 5u);
   EXPECT_EQ(info->saved_wall, kSaved.wall);
   EXPECT_EQ(r.lines, kSampleLines);
 }
@@ -108,9 +123,13 @@ TEST(StateFormatTest, TimesMoveToTheReadersClockLessTheDowntime) {
   // new clock, i.e. in the past (kept positive); "never" (0) and kNever stay.
   const Micros shift = now.clock - kSaved.clock - 100'000'000;
   EXPECT_EQ(r.lines[1], kSampleLines[1]);
-  EXPECT_EQ(r.lines[3], "Q fg:{account:a@example.org}!queue " +
+  EXPECT_EQ(r.lines[4], "Q fg:{account:a@example.org}!queue " +
                             std::to_string(1'500'000'000 + shift) + " 5000 #17 4ABC1 4ABC2");
   EXPECT_NE(r.lines[0].find("60000000/1/0/0"), std::string::npos) << r.lines[0];
+  // The end of an adaptive window's period is a time too; its counts are not.
+  EXPECT_NE(r.lines[0].find("/" + std::to_string(3'600'000'000 + shift) + ":4:2500000"),
+            std::string::npos)
+      << r.lines[0];
 }
 
 TEST(StateFormatTest, ATruncatedSnapshotIsRefusedWithoutVisitingAnything) {
@@ -125,13 +144,61 @@ TEST(StateFormatTest, ATruncatedSnapshotIsRefusedWithoutVisitingAnything) {
 
 TEST(StateFormatTest, ASnapshotWithAnotherVersionIsRefusedAndSaysSo) {
   std::string file = SampleSnapshot();
-  file[8] = 2;  // the version, little-endian
+  file[8] = 3;  // the version, little-endian
   Recorder r;
   Result<SnapshotInfo> info = DecodeSnapshot(file, kSaved, r);
   ASSERT_FALSE(info.ok());
-  EXPECT_NE(info.error().message().find("format version 2"), std::string::npos)
+  EXPECT_NE(info.error().message().find("format version 3"), std::string::npos)
+      << info.error().message();
+  EXPECT_NE(info.error().message().find("versions 1 to 2"), std::string::npos)
       << info.error().message();
   EXPECT_TRUE(r.lines.empty());
+}
+
+// A version 1 snapshot, as the release before adaptive windows wrote it, byte by byte.
+std::string VersionOneSnapshot() {
+  std::string out;
+  StartSnapshot(&out, 3, kSaved);
+  out[8] = 1;
+  auto u32 = [&](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  auto i64 = [&](std::int64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      out.push_back(static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff));
+    }
+  };
+  const std::string key = "fg:{account:a@example.org}:submission";
+  out.push_back('C');
+  u32(static_cast<std::uint32_t>(key.size()));
+  out += key;
+  u32(1);
+  for (std::int64_t v : {std::int64_t{3'600'000'000}, std::int64_t{1'002'000'000},
+                         std::int64_t{1'050'000'000}, std::int64_t{12}}) {
+    i64(v);
+  }
+  FinishSnapshot(&out, 1);
+  return out;
+}
+
+TEST(StateFormatTest, AVersionOneSnapshotLoadsWithItsWindowsAndNoLearnedNormal) {
+  Recorder r;
+  Result<SnapshotInfo> info = DecodeSnapshot(VersionOneSnapshot(), kSaved, r);
+  ASSERT_TRUE(info.ok()) << info.error().message();
+  EXPECT_EQ(r.lines, std::vector<std::string>{"C fg:{account:a@example.org}:submission "
+                                              "3600000000/1002000000/1050000000/12"});
+}
+
+TEST(StateFormatTest, ADomainSetInAVersionOneSnapshotIsMalformed) {
+  std::string file;
+  StartSnapshot(&file, 3, kSaved);
+  file[8] = 1;
+  RecordWriter w(&file);
+  const SeenNetwork domains[] = {{1, 999'500'000}};
+  w.Domains("k", 1, domains);
+  FinishSnapshot(&file, w.records());
+  Recorder r;
+  EXPECT_FALSE(DecodeSnapshot(file, kSaved, r).ok());
 }
 
 TEST(StateFormatTest, GarbageAndFlippedBitsAreRefused) {

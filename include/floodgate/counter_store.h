@@ -33,6 +33,19 @@
 // and the admin's, none that expired or were lifted): the store keeps what it needs for
 // that itself (Redis: see redis_store.h), so callers only ever call Check.
 //
+// Recipient domains: a check with max_domains > 0 adds its `domains` (tokens: DomainToken
+// of each recipient domain it counts) to the subject's distinct-domain set for
+// domains_window_us, kept exactly and capped at max_domains + 1 (the oldest go), like the
+// network set; more than max_domains distinct domains lock the subject (reason
+// "too_many_domains"). Advisory limits never lock.
+//
+// Adaptive windows (policy/adaptive.h): when the check's adaptive_factor_milli > 0, each
+// window with floor_amount > 0 also keeps the subject's usual peak per period, learned
+// from the units it accepted, and is judged by the amount that peak allows instead of its
+// own (the emission and lock threshold scale with it, the tolerance in time stays). The
+// learning step and the amount are defined once, in policy/adaptive.cc; the Lua script
+// repeats them operation for operation.
+//
 // Holds: a check with hold_max > 0 names its subject's list of held queue ids (held_key,
 // written with Append at end of message); hold_full says that the list already holds
 // hold_max entries, so that no more of the subject's mail may go to the hold queue. It
@@ -59,6 +72,12 @@ struct WindowSpec {
   std::int64_t emission_us = 0;     // E = T / amount (at least 1)
   std::int64_t tolerance_us = 0;    // τ = burst * E
   std::int64_t lock_threshold = 0;  // refused units per report period that lock (0: never)
+  // Adaptive only (LimitCheck::adaptive_factor_milli > 0): the window's own amount (the
+  // ceiling), the floor of the same period (0: this window does not adapt), and how far
+  // the usual peak may rise per period, in millionths (policy::RisePpm).
+  std::int64_t amount = 0;
+  std::int64_t floor_amount = 0;
+  std::int64_t rise_ppm = 0;
 };
 
 struct LimitCheck {
@@ -74,19 +93,27 @@ struct LimitCheck {
   Micros networks_window_us = 0;  // ... within this period
   std::string held_key;           // the subject's held queue ids ("...!held"), when hold_max > 0
   std::int64_t hold_max = 0;      // > 0: report whether held_key holds this many already
+  std::vector<std::string> domains;  // recipient domain tokens this event adds (max_domains > 0)
+  std::int64_t max_domains = 0;      // > 0: lock when more distinct domains are seen
+  Micros domains_window_us = 0;      // ... within this period
+  std::int64_t adaptive_factor_milli = 0;  // > 0: windows with a floor adapt (factor x 1000)
 };
 
 struct WindowOutcome {
   bool refused = false;
   bool first_refusal = false;  // refused, and no refusal reported for this window lately
   Micros retry_after_us = 0;   // when refused: how long until `cost` would fit
+  // The amount the window was judged by: its own, or less when its subject's usual peak
+  // tightened it (adaptive).
+  std::int64_t amount = 0;
+  bool adapted = false;  // amount is below the window's own amount
 };
 
 struct LimitOutcome {
   bool allowed = true;
   bool locked = false;                 // the subject is locked (it was, or this event locked it)
   bool newly_locked = false;           // this event locked it
-  std::string lock_reason;             // "burst", "too_many_networks", "admin", ...
+  std::string lock_reason;  // "burst", "too_many_networks", "too_many_domains", "admin", ...
   std::int64_t refused_units = 0;      // newly_locked by a burst: the refused units counted
   bool hold_full = false;              // hold_max > 0 and held_key holds hold_max entries
   std::vector<WindowOutcome> windows;  // same order as LimitCheck::windows

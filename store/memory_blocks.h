@@ -1,0 +1,181 @@
+// The blocks the memory store keeps in its BlockTables: each is one allocation holding a
+// small header, its elements and its key's bytes, so a key costs one malloc and no
+// node, string or vector of its own.
+//   CounterBlock  the windows of one limit key (state::Window, named by period)
+//   SetBlock      a distinct set (client networks or recipient domains) of one subject
+//   ListBlock     a list (events, queue ids), items packed oldest first
+// Thread-safety: none; the memory store guards them with its mutex.
+#pragma once
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "floodgate/store_layout.h"
+#include "store/state_format.h"
+
+namespace floodgate::store {
+
+// One allocation holding a fixed header, `Elem` elements and the key's bytes after them.
+template <class Block, class Elem>
+inline Block* AllocateBlock(std::string_view key, std::size_t elems) {
+  const std::size_t size = sizeof(Block) + elems * sizeof(Elem) + key.size();
+  void* p = std::malloc(size);
+  if (p == nullptr) throw std::bad_alloc();
+  auto* b = new (p) Block();
+  b->key_len = static_cast<std::uint32_t>(key.size());
+  auto* elem = reinterpret_cast<Elem*>(b + 1);
+  for (std::size_t i = 0; i < elems; ++i) new (elem + i) Elem();
+  std::memcpy(reinterpret_cast<char*>(elem + elems), key.data(), key.size());
+  return b;
+}
+
+// List items are kept packed, oldest first, each as a 2-byte length and its bytes.
+inline constexpr std::size_t kMaxItem = 0xffff;
+
+
+// The windows of one limit key, named by period like the Redis hash fields, so that a
+// limit whose numbers change keeps its history.
+struct CounterBlock {
+  std::uint32_t key_len = 0;
+  std::uint32_t n = 0;
+  state::Window* windows() { return reinterpret_cast<state::Window*>(this + 1); }
+  const state::Window* windows() const { return reinterpret_cast<const state::Window*>(this + 1); }
+  std::span<const state::Window> span() const { return {windows(), n}; }
+  std::string_view key() const { return {reinterpret_cast<const char*>(windows() + n), key_len}; }
+  state::Window* Find(Micros period) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (windows()[i].period_us == period) return &windows()[i];
+    }
+    return nullptr;
+  }
+  // A window holds something while its TAT or report time is ahead, and an adaptive one
+  // while its subject's normal is remembered (layout::kLearnedKeepUs after its period).
+  Micros ExpiresAt() const {
+    Micros e = 0;
+    for (const state::Window& w : span()) {
+      e = std::max({e, w.tat, w.reported_until});
+      if (w.period_end > 0) e = std::max(e, w.period_end + layout::kLearnedKeepUs);
+    }
+    return e;
+  }
+  static CounterBlock* Make(std::string_view key, std::size_t n) {
+    CounterBlock* b = AllocateBlock<CounterBlock, state::Window>(key, n);
+    b->n = static_cast<std::uint32_t>(n);
+    return b;
+  }
+  static void Destroy(CounterBlock* b) { std::free(b); }
+};
+
+// Distinct networks of one subject (by hash) and when each was last seen; at most
+// max_networks + 1 entries are kept (the oldest go first), which is all the decision needs.
+struct SetBlock {
+  std::uint32_t key_len = 0;
+  std::uint16_t n = 0;
+  std::uint16_t cap = 0;
+  Micros window_us = 0;
+  state::SeenNetwork* seen() { return reinterpret_cast<state::SeenNetwork*>(this + 1); }
+  const state::SeenNetwork* seen() const {
+    return reinterpret_cast<const state::SeenNetwork*>(this + 1);
+  }
+  std::span<const state::SeenNetwork> span() const { return {seen(), n}; }
+  std::string_view key() const { return {reinterpret_cast<const char*>(seen() + cap), key_len}; }
+  Micros ExpiresAt() const {
+    Micros newest = 0;
+    for (const state::SeenNetwork& s : span()) newest = std::max(newest, s.seen);
+    return n == 0 ? 0 : newest + window_us;
+  }
+  static SetBlock* Make(std::string_view key, std::size_t cap) {
+    SetBlock* b = AllocateBlock<SetBlock, state::SeenNetwork>(key, cap);
+    b->cap = static_cast<std::uint16_t>(cap);
+    return b;
+  }
+  static void Destroy(SetBlock* b) { std::free(b); }
+};
+
+// A list (events, queue ids) in one allocation: header, key, then the items packed oldest
+// first, each as a 2-byte length and its bytes; it grows by reallocation.
+struct ListBlock {
+  std::uint32_t key_len = 0;
+  std::uint32_t count = 0;  // items packed; Visible() shows the newest max_len
+  std::uint32_t max_len = 0;
+  std::uint32_t used = 0;  // bytes of packed items
+  Micros expires_at = 0;
+  std::uint64_t seq = 0;  // of its last append
+
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  std::string_view key() const { return {data(), key_len}; }
+  const char* items() const { return data() + key_len; }
+  char* items() { return data() + key_len; }
+
+  static ListBlock* Make(std::string_view key, std::size_t room) {
+    void* p = std::malloc(sizeof(ListBlock) + key.size() + room);
+    if (p == nullptr) throw std::bad_alloc();
+    auto* b = new (p) ListBlock();
+    b->key_len = static_cast<std::uint32_t>(key.size());
+    std::memcpy(b->data(), key.data(), key.size());
+    return b;
+  }
+  static void Destroy(ListBlock* b) { std::free(b); }
+
+  void Clear() {
+    count = 0;
+    used = 0;
+  }
+  // Appends `item` to `b` (reallocated when full) and returns the block.
+  static ListBlock* Push(ListBlock* b, std::string_view item) {
+    item = item.substr(0, kMaxItem);
+    const std::size_t need = sizeof(ListBlock) + b->key_len + b->used + 2 + item.size();
+    if (need > malloc_usable_size(b)) {
+      const std::size_t grown = std::max(need, sizeof(ListBlock) + b->key_len + b->used * 3 / 2);
+      void* p = std::realloc(b, grown);
+      if (p == nullptr) throw std::bad_alloc();
+      b = static_cast<ListBlock*>(p);
+    }
+    char* at = b->items() + b->used;
+    at[0] = static_cast<char>(item.size() & 0xff);
+    at[1] = static_cast<char>(item.size() >> 8);
+    std::memcpy(at + 2, item.data(), item.size());
+    b->used += static_cast<std::uint32_t>(2 + item.size());
+    ++b->count;
+    // Trimmed in batches (an eighth of max_len), so appending to a full list is amortised
+    // O(1); Visible() shows only the newest max_len.
+    if (b->count > b->max_len + b->max_len / 8) b->DropOldest(b->count - b->max_len);
+    return b;
+  }
+  void DropOldest(std::uint32_t k) {
+    std::size_t at = 0;
+    for (std::uint32_t i = 0; i < k; ++i) at += 2 + ItemLength(at);
+    std::memmove(items(), items() + at, used - at);
+    used -= static_cast<std::uint32_t>(at);
+    count -= k;
+  }
+  std::size_t ItemLength(std::size_t at) const {
+    return static_cast<unsigned char>(items()[at]) |
+           (static_cast<std::size_t>(static_cast<unsigned char>(items()[at + 1])) << 8);
+  }
+  // The newest max_len items, oldest first.
+  std::vector<std::string_view> Visible() const {
+    std::vector<std::string_view> out;
+    const std::uint32_t skip = count > max_len ? count - max_len : 0;
+    out.reserve(count - skip);
+    std::size_t at = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::size_t len = ItemLength(at);
+      if (i >= skip) out.emplace_back(items() + at + 2, len);
+      at += 2 + len;
+    }
+    return out;
+  }
+};
+
+
+}  // namespace floodgate::store
