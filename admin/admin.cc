@@ -21,7 +21,10 @@ Json WindowJson(const WindowView& v) {
           {"over", v.over},
           {"frees_in_s", v.frees_in_us / 1'000'000.0},
           {"idle_in_s", v.idle_in_us / 1'000'000.0},
-          {"refused", v.refused}};
+          {"refused", v.refused},
+          {"adaptive", v.adaptive},
+          {"usual_peak", v.usual},
+          {"amount", v.amount}};
 }
 
 // What follows the subject's closing brace in a lock key and a held list's key.
@@ -104,7 +107,17 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
       if (o->action) l["action"] = policy::ToString(*o->action);
     }
     for (const policy::Rate& r : rates)
-      l["windows"].push_back(WindowJson(ViewWindow(r, *windows, *now)));
+      l["windows"].push_back(WindowJson(ViewWindow(limit, r, *windows, *now)));
+    if (limit.max_recipient_domains.count > 0) {
+      const std::string set = policy::LockKey(config_.store.key_prefix, subject.kind, value) +
+                              std::string(layout::kDomainsSuffix);
+      auto seen =
+          backend_.Distinct(set, *now - limit.max_recipient_domains.window_s * 1'000'000);
+      if (!seen.ok()) return seen.error();
+      l["recipient_domains"] = {{"seen", *seen},
+                                {"max", limit.max_recipient_domains.count},
+                                {"window", policy::PeriodText(limit.max_recipient_domains.window_s)}};
+    }
     j["limits"].push_back(l);
   }
   auto lock = LockState(subject);
@@ -151,7 +164,7 @@ Result<Json> Admin::Top(int count) {
             ? nullptr
             : policy::FindOverride(config_, *limit, subject.substr(colon + 1));
     for (const policy::Rate& rate : o ? o->rates : limit->rates) {
-      const WindowView v = ViewWindow(rate, *windows, *now);
+      const WindowView v = ViewWindow(*limit, rate, *windows, *now);
       if (v.fill() >= row.fill) {
         row.fill = v.fill();
         row.json["window"] = v.rate;

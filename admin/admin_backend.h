@@ -44,6 +44,9 @@ class AdminBackend {
   // true when a lock was there.
   virtual Result<bool> Unlock(const std::string& lock_key,
                               const std::vector<std::string>& limit_keys) = 0;
+  // How many members of the distinct set `set_key` (a network or domain set) were last
+  // seen after `since` (store time).
+  virtual Result<std::int64_t> Distinct(const std::string& set_key, Micros since) = 0;
   // Forgets limit keys and lists; how many held something.
   virtual Result<std::int64_t> Delete(const std::vector<std::string>& keys) = 0;
   // The newest `count` entries of a list (0: all), newest first.

@@ -32,6 +32,9 @@ class MemoryAdminBackend final : public AdminBackend {
                       const std::vector<std::string>& limit_keys) override {
     return store_.Unlock(lock_key, limit_keys);
   }
+  Result<std::int64_t> Distinct(const std::string& set_key, Micros since) override {
+    return store_.Distinct(set_key, since);
+  }
   Result<std::int64_t> Delete(const std::vector<std::string>& keys) override {
     return store_.Delete(keys);
   }

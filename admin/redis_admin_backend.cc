@@ -94,6 +94,12 @@ Result<policy::StoredWindows> RedisAdminBackend::Windows(const std::string& key)
   return windows;
 }
 
+Result<std::int64_t> RedisAdminBackend::Distinct(const std::string& set_key, Micros since) {
+  auto r = Run({"ZCOUNT", set_key, "(" + std::to_string(since), "+inf"});
+  if (!r.ok()) return r.error();
+  return static_cast<std::int64_t>(r->integer);
+}
+
 Result<std::optional<LockInfo>> RedisAdminBackend::GetLock(const std::string& lock_key) {
   auto reason = Run({"GET", lock_key});
   if (!reason.ok()) return reason.error();

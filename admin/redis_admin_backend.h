@@ -19,6 +19,7 @@ class RedisAdminBackend final : public AdminBackend {
   Result<Micros> Now() override;
   Result<std::vector<std::string>> Keys(const std::string& prefix) override;
   Result<policy::StoredWindows> Windows(const std::string& key) override;
+  Result<std::int64_t> Distinct(const std::string& set_key, Micros since) override;
   Result<std::optional<LockInfo>> GetLock(const std::string& lock_key) override;
   Result<std::string> SetLock(const std::string& lock_key, const std::string& reason,
                               Micros ttl_us) override;

@@ -4,17 +4,29 @@
 
 #include <algorithm>
 
+#include "policy/adaptive.h"
 #include "policy/planner.h"
 
 namespace floodgate::admin {
-WindowView ViewWindow(const policy::Rate& rate, const policy::StoredWindows& windows, Micros now) {
-  const WindowSpec w = policy::ToWindow(rate);
+WindowView ViewWindow(const policy::Limit& limit, const policy::Rate& rate,
+                      const policy::StoredWindows& windows, Micros now) {
+  WindowSpec w = policy::LimitWindow(limit, rate);
   const auto it = windows.find(w.period_us);
-  const policy::WindowState state = it == windows.end() ? policy::WindowState{} : it->second;
-  const policy::WindowLevel level = policy::Inspect(w, state, now);
+  policy::WindowState state = it == windows.end() ? policy::WindowState{} : it->second;
   WindowView v;
-  v.rate = rate.text.empty() ? fmt::format("{}/{}s", rate.amount, rate.period_s) : rate.text;
+  v.amount = rate.amount;
   v.capacity = rate.burst > 0 ? rate.burst : rate.amount;
+  const std::int64_t factor = limit.adaptive.factor_milli;
+  if (policy::Adapts(w, factor)) {
+    policy::Roll(w, factor, state, now);  // as the next check will see it
+    v.adaptive = true;
+    v.usual = static_cast<double>(state.usual) / 1e6;
+    v.amount = policy::EffectiveAmount(w, factor, state.usual);
+    w = policy::Tightened(w, v.amount);
+    v.capacity = std::min(v.capacity, w.tolerance_us / w.emission_us);
+  }
+  const policy::WindowLevel level = policy::Inspect(w, state, now);
+  v.rate = rate.text.empty() ? fmt::format("{}/{}s", rate.amount, rate.period_s) : rate.text;
   v.used = std::min(level.used, v.capacity);
   v.idle_in_us = level.idle_in_us;
   v.frees_in_us = level.frees_in_us;

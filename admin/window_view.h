@@ -21,10 +21,18 @@ struct WindowView {
   Micros idle_in_us = 0;      // until the bucket is empty again
   std::int64_t refused = 0;   // units refused since the last reported refusal
   bool over = false;          // the next unit would be refused
+  // Adaptive limits: the subject's usual peak per period (units) and the amount it allows
+  // now (the rate's amount when the limit does not adapt, or the window has no floor).
+  bool adaptive = false;
+  double usual = 0;
+  std::int64_t amount = 0;
   double fill() const { return capacity ? static_cast<double>(used) / capacity : 0.0; }
 };
 
-WindowView ViewWindow(const policy::Rate& rate, const policy::StoredWindows& windows, Micros now);
+// One window of `limit` at its `rate` (the limit's own or an override's), judged as the
+// check judges it (policy::LimitWindow, and the adaptive amount).
+WindowView ViewWindow(const policy::Limit& limit, const policy::Rate& rate,
+                      const policy::StoredWindows& windows, Micros now);
 
 // "1h 2m", "36s", "now": a short human duration.
 std::string HumanDuration(Micros us);

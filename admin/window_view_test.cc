@@ -7,6 +7,8 @@ namespace {
 
 constexpr Micros kSecond = 1'000'000;
 
+policy::Limit Plain() { return policy::Limit{}; }
+
 policy::Rate R100h() {
   policy::Rate r;
   r.amount = 100;
@@ -16,7 +18,7 @@ policy::Rate R100h() {
 }
 
 TEST(WindowViewTest, IdleWindowIsEmptyAndFree) {
-  const WindowView v = ViewWindow(R100h(), {}, 1000 * kSecond);
+  const WindowView v = ViewWindow(Plain(), R100h(), {}, 1000 * kSecond);
   EXPECT_EQ(v.used, 0);
   EXPECT_EQ(v.capacity, 100);
   EXPECT_FALSE(v.over);
@@ -27,7 +29,7 @@ TEST(WindowViewTest, FullWindowSaysWhenAUnitFrees) {
   const Micros now = 1000 * kSecond;
   // 100 units charged at `now`: TAT = now + 100 * 36 s.
   const WindowView v =
-      ViewWindow(R100h(), {{3600 * kSecond, {now + 3600 * kSecond, now + 10, 42}}}, now);
+      ViewWindow(Plain(), R100h(), {{3600 * kSecond, {now + 3600 * kSecond, now + 10, 42}}}, now);
   EXPECT_EQ(v.used, 100);
   EXPECT_TRUE(v.over);
   EXPECT_EQ(v.frees_in_us, 36 * kSecond);
@@ -37,7 +39,7 @@ TEST(WindowViewTest, FullWindowSaysWhenAUnitFrees) {
 
 TEST(WindowViewTest, HalfFull) {
   const Micros now = 1000 * kSecond;
-  const WindowView v = ViewWindow(R100h(), {{3600 * kSecond, {now + 1800 * kSecond, 0, 0}}}, now);
+  const WindowView v = ViewWindow(Plain(), R100h(), {{3600 * kSecond, {now + 1800 * kSecond, 0, 0}}}, now);
   EXPECT_EQ(v.used, 50);
   EXPECT_FALSE(v.over);
   EXPECT_DOUBLE_EQ(v.fill(), 0.5);
@@ -63,14 +65,14 @@ namespace {
 
 TEST(WindowViewTest, ARefusalReportedLongAgoIsNotShown) {
   const Micros now = 1000 * kSecond;
-  const WindowView v = ViewWindow(R100h(), {{3600 * kSecond, {0, now - 1, 42}}}, now);
+  const WindowView v = ViewWindow(Plain(), R100h(), {{3600 * kSecond, {0, now - 1, 42}}}, now);
   EXPECT_EQ(v.refused, 0);
   EXPECT_EQ(v.used, 0);
 }
 
 TEST(WindowViewTest, OtherPeriodsAreNotThisWindow) {
   const Micros now = 1000 * kSecond;
-  const WindowView v = ViewWindow(R100h(), {{60 * kSecond, {now + 3600 * kSecond, 0, 0}}}, now);
+  const WindowView v = ViewWindow(Plain(), R100h(), {{60 * kSecond, {now + 3600 * kSecond, 0, 0}}}, now);
   EXPECT_EQ(v.used, 0);
 }
 

@@ -131,16 +131,22 @@ sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
   return Guard("rcpt", [&] {
     Session* s = GetSession(ctx);
     if (!s || !s->config) return SMFIS_CONTINUE;
-    const bool local = policy::IsLocalRecipient(s->config->traffic, argv && argv[0] ? argv[0] : "");
+    const policy::RecipientFacts rcpt =
+        policy::ReadRecipient(s->config->traffic, argv && argv[0] ? argv[0] : "");
     ++s->recipients;
-    if (!local) ++s->external_recipients;
+    if (!rcpt.local) ++s->external_recipients;
     // Postfix treats a recipient-stage refusal of sendmail mail as a configuration error:
     // local submissions are decided at end of message.
-    if (s->facts.local_submission) return SMFIS_CONTINUE;
+    if (s->facts.local_submission) {
+      s->AddDomain(rcpt);
+      return SMFIS_CONTINUE;
+    }
     policy::Event event;
     event.stage = policy::Stage::kRecipient;
     event.charged = &s->charged;
-    event.recipient_local = local;
+    event.recipient_local = rcpt.local;
+    event.domains = std::span(&rcpt.domain_token, 1);
+    event.external_domains = event.domains;
     const policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
     for (std::size_t limit : v.messages_charged) s->charged.Add(limit);
     NoteHold(*s, v);
@@ -167,6 +173,8 @@ sfsistat OnEom(SMFICTX* ctx) {
       event.stage = policy::Stage::kEndOfMessage;
       event.recipients = s->recipients;
       event.external_recipients = s->external_recipients;
+      event.domains = s->domains;
+      event.external_domains = s->external_domains;
       policy::Verdict v = g_context->decider.Decide(*s->config, s->facts, event);
       // A locally submitted message is only ever tempfailed or held: it stays in the
       // maildrop queue and pickup retries it, so nothing is lost and nothing bounces.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/classify.h"
 #include "policy/config.h"
 #include "policy/facts.h"
 #include "policy/planner.h"
@@ -27,6 +28,23 @@ struct Session {
   std::int64_t external_recipients = 0;          // ... of them outside local_domains
   std::string hold_reason;                       // non-empty: hold the message at its end
   std::vector<std::string> held_keys;            // ... and record it in these lists
+  // Local submissions: the distinct domain tokens of the recipients, and of those outside
+  // local_domains (at most kMaxDomains each: more say nothing more to a limit).
+  std::vector<std::string> domains;
+  std::vector<std::string> external_domains;
+  static constexpr std::size_t kMaxDomains = 1000;
+
+  void AddDomain(const policy::RecipientFacts& r) {
+    auto add = [&](std::vector<std::string>& to) {
+      if (to.size() >= kMaxDomains) return;
+      for (const std::string& d : to) {
+        if (d == r.domain_token) return;
+      }
+      to.push_back(r.domain_token);
+    };
+    add(domains);
+    if (!r.local) add(external_domains);
+  }
 
   void ResetTransaction() {
     config.reset();
@@ -36,6 +54,8 @@ struct Session {
     external_recipients = 0;
     hold_reason.clear();
     held_keys.clear();
+    domains.clear();
+    external_domains.clear();
     facts.account.clear();
     facts.sender.clear();
     facts.traffic = policy::Traffic::kInbound;

@@ -105,6 +105,11 @@ Text LockedText(const Alert& a, const std::string& locked_action, Writer& w) {
                       LogValue(Field(a, "limit")) + ") allows",
                   "(max_networks) in a short time. That is how a stolen password looks:",
                   "many machines are sending in its name."};
+  } else if (reason == "too_many_domains") {
+    t.happened = {"Its mail went to more distinct recipient domains than its limit (" +
+                      LogValue(Field(a, "limit")) + ")",
+                  "allows (max_recipient_domains) in a short time. A person writes to a",
+                  "handful of domains an hour; a spam run writes to hundreds."};
   } else if (Field(a, "by") == "floodgatectl") {
     t.happened = {"An administrator locked it with floodgatectl (reason " + LogValue(reason) +
                   ")."};

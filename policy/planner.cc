@@ -77,6 +77,17 @@ WindowSpec ToWindow(const Rate& rate) {
   return w;
 }
 
+WindowSpec LimitWindow(const Limit& limit, const Rate& rate) {
+  WindowSpec w = ToWindow(rate);
+  w.lock_threshold = std::int64_t{limit.lock_after} * rate.amount;
+  if (limit.adaptive.factor_milli > 0) {
+    // The floor never exceeds the ceiling (an override's amount may be lower).
+    w.floor_amount = std::min(limit.adaptive.FloorFor(rate.period_s), rate.amount);
+    w.rise_ppm = RisePpm(w.period_us);
+  }
+  return w;
+}
+
 std::string SubjectKey(const std::string& prefix, SubjectKind kind, std::string_view value) {
   std::string key = prefix;
   key += '{';
@@ -173,16 +184,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     check.key = subject_key + LimitKeySuffix(limit);
     // A lock-only check has no windows: it charges, refuses and counts nothing itself.
     if (!lock_only) {
-      for (const Rate& r : p.rates) {
-        WindowSpec w = ToWindow(r);
-        w.lock_threshold = std::int64_t{limit.lock_after} * r.amount;
-        if (limit.adaptive.factor_milli > 0) {
-          // The floor never exceeds the ceiling (an override's amount may be lower).
-          w.floor_amount = std::min(limit.adaptive.FloorFor(r.period_s), r.amount);
-          w.rise_ppm = RisePpm(w.period_us);
-        }
-        check.windows.push_back(w);
-      }
+      for (const Rate& r : p.rates) check.windows.push_back(LimitWindow(limit, r));
       check.adaptive_factor_milli = limit.adaptive.factor_milli;
     }
     check.cost = cost;

@@ -96,6 +96,9 @@ std::string QueueKey(const std::string& prefix, SubjectKind kind, std::string_vi
 std::string HeldKey(const std::string& prefix, SubjectKind kind, std::string_view value);
 
 WindowSpec ToWindow(const Rate& rate);
+// ToWindow for one window of `limit` (its own rate or an override's): with the limit's
+// lock threshold and, when it is adaptive, the window's floor and rise.
+WindowSpec LimitWindow(const Limit& limit, const Rate& rate);
 
 // The override that applies to `limit` for the subject value `value`, most specific first
 // (exact value, then its domain), or null. The milter and floodgatectl both use it, so an

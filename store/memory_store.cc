@@ -423,6 +423,24 @@ std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
   return keys;
 }
 
+std::int64_t MemoryStore::Distinct(const std::string& set_key, Micros since) const {
+  std::lock_guard lock(mu_);
+  const BlockTable<SetBlock>* table = nullptr;
+  std::string_view key = set_key;
+  for (const auto& [suffix, t] : {std::pair{layout::kNetworksSuffix, &networks_},
+                                  std::pair{layout::kDomainsSuffix, &domains_}}) {
+    if (key.ends_with(suffix)) {
+      key.remove_suffix(suffix.size());
+      table = t;
+    }
+  }
+  if (table == nullptr) return 0;
+  const auto* slot = table->Find(key);
+  if (slot == nullptr) return 0;
+  const auto seen = slot->block->span();
+  return std::count_if(seen.begin(), seen.end(), [&](const auto& e) { return e.seen > since; });
+}
+
 policy::StoredWindows MemoryStore::Windows(const std::string& key) const {
   std::lock_guard lock(mu_);
   policy::StoredWindows windows;

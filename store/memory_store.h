@@ -90,6 +90,9 @@ class MemoryStore final : public CounterStore {
   // Live keys that start with `prefix`: limit keys, lock keys, network and domain sets
   // (lock key + ":networks" / ":domains", as the Redis store names them) and lists.
   std::vector<std::string> Keys(const std::string& prefix) const;
+  // How many members of a network or domain set (named as Keys() names it) were last seen
+  // after `since`.
+  std::int64_t Distinct(const std::string& set_key, Micros since) const;
   // A limit key's windows by period; empty when it holds nothing.
   policy::StoredWindows Windows(const std::string& key) const;
   struct LockInfo {

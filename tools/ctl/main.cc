@@ -90,17 +90,29 @@ void PrintShow(const Json& j) {
   } else {
     fmt::print("  not locked\n");
   }
-  fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}  {}\n", "LIMIT", "WINDOW", "USED",
-             "OVER", "NEXT UNIT IN", "IDLE IN", "REFUSED", "TRAFFIC");
+  // USUAL is an adaptive window's learned usual peak per period, ALLOWS the amount that
+  // lets the subject send now (the rate's own when the window does not adapt).
+  fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8} {:>8} {:>7}  {}\n", "LIMIT",
+             "WINDOW", "USED", "OVER", "NEXT UNIT IN", "IDLE IN", "REFUSED", "USUAL", "ALLOWS",
+             "TRAFFIC");
   for (const Json& l : j["limits"]) {
     std::string traffic = l.value("traffic", "");
     if (l.value("destinations", "any") == "external") traffic += " (external recipients)";
     for (const Json& w : l["windows"]) {
-      fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8}  {}\n",
+      const bool adaptive = w.value("adaptive", false);
+      fmt::print("  {:<20} {:<10} {:>12} {:>6} {:>14} {:>12} {:>8} {:>8} {:>7}  {}\n",
                  l["limit"].get<std::string>(), w["rate"].get<std::string>(),
                  fmt::format("{}/{}", w["used"].get<long>(), w["capacity"].get<long>()),
                  w["over"].get<bool>() ? "yes" : "no", Secs(w["frees_in_s"]), Secs(w["idle_in_s"]),
-                 w["refused"].get<long>(), traffic);
+                 w["refused"].get<long>(),
+                 adaptive ? fmt::format("{:.1f}", w.value("usual_peak", 0.0)) : "-",
+                 w.value("amount", 0L), traffic);
+    }
+    if (l.contains("recipient_domains")) {
+      const Json& d = l["recipient_domains"];
+      fmt::print("  {:<20} recipient domains: {} in the last {} (locks above {})\n",
+                 l["limit"].get<std::string>(), d["seen"].get<long>(),
+                 d["window"].get<std::string>(), d["max"].get<long>());
     }
   }
 }
