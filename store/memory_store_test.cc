@@ -21,7 +21,7 @@ LimitCheck Account(const std::string& who, std::int64_t amount = 10, Micros peri
   LimitCheck c;
   c.key = "fg:{account:" + who + "}:submission";
   c.lock_key = "fg:{account:" + who + "}!lock";
-  c.windows = {WindowSpec{period, period / amount, period, 0}};
+  c.windows = {WindowSpec{period, period / amount, period, 0, amount, 0, 0}};
   return c;
 }
 

@@ -26,7 +26,7 @@ LimitCheck AliceCheck() {
   LimitCheck c;
   c.key = kAlice + ":submission";
   c.lock_key = kAlice + "!lock";
-  c.windows = {WindowSpec{kHour, kHour / 3, kHour, 0}};  // 3/1h
+  c.windows = {WindowSpec{kHour, kHour / 3, kHour, 0, 3, 0, 0}};  // 3/1h
   return c;
 }
 

@@ -16,7 +16,7 @@ namespace floodgate::testing {
 inline LimitCheck Limit(const std::string& key, std::int64_t amount, Micros period) {
   LimitCheck c;
   c.key = key;
-  c.windows.push_back(WindowSpec{period, period / amount, period, 0});
+  c.windows.push_back(WindowSpec{period, period / amount, period, 0, amount, 0, 0});
   return c;
 }
 
