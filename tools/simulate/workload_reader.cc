@@ -359,8 +359,7 @@ bool ReadHijack(Reader& r, const TomlValue& t, const std::string& w, std::int64_
   const Result<policy::Rate> rate = policy::ParseRate(h->rate_text);
   if (!rate.ok()) {
     return r.Fail(*Reader::Find(t, "rate"),
-                  fmt::format("{}.rate: {} (recipients per period, e.g. \"12000/1h\")", w,
-                              rate.error().message()));
+                  fmt::format("{}.rate (recipients per period): {}", w, rate.error().message()));
   }
   h->recipients_per_hour =
       static_cast<double>(rate->amount) * 3600.0 / static_cast<double>(rate->period_s);
