@@ -7,6 +7,7 @@
 #include <set>
 
 #include "floodgate/store_layout.h"
+#include "policy/duration.h"
 #include "store/memory_store.h"
 #include "tools/simulate/memory_probe.h"
 #include "tools/simulate/transaction.h"
@@ -29,7 +30,7 @@ bool Later(const Pending& a, const Pending& b) {
 
 std::string Profile(const Hijack& h) {
   return fmt::format("{} x {} rcpt, {} network{}, {}", h.rate_text, h.recipients, h.networks,
-                     h.networks == 1 ? "" : "s", FormatSpan(h.duration_us));
+                     h.networks == 1 ? "" : "s", policy::FormatDuration(h.duration_us / kSecondUs));
 }
 
 class Run {
