@@ -157,10 +157,17 @@ std::string TextReport(const ReportInput& in) {
     if (out.back() == ';') out.pop_back();
     out += "\n";
   }
+  // The first few locks of legitimate accounts per variant (--json has them all).
+  constexpr std::size_t kLocksShown = 3;
   for (const RunResult& r : in.runs) {
-    for (const LegitLock& l : r.legit_locks) {
+    for (std::size_t i = 0; i < r.legit_locks.size() && i < kLocksShown; ++i) {
+      const LegitLock& l = r.legit_locks[i];
       out += fmt::format("  {}: {} (usual day {:.1f}) locked by its own mail at {}: {}\n",
                          r.variant, l.login, l.usual_day, FormatSimTime(l.at), l.reason);
+    }
+    if (r.legit_locks.size() > kLocksShown) {
+      out += fmt::format("  {}: and {} more accounts locked by their own mail\n", r.variant,
+                         r.legit_locks.size() - kLocksShown);
     }
   }
 
@@ -171,11 +178,14 @@ std::string TextReport(const ReportInput& in) {
   };
   const auto sample_rows = [&](const StoreSample& (*pick)(const RunResult&)) {
     t.Row(&out, "  at", [&](auto& r) { return FormatSimTime(pick(r).at).substr(0, 18); });
-    t.Row(&out, "  limit keys / network sets / lists", [&](auto& r) {
-      return fmt::format("{} / {} / {}", pick(r).limit_keys, pick(r).network_sets, pick(r).lists);
+    t.Row(&out, "  limit keys / net sets / domain sets", [&](auto& r) {
+      return fmt::format("{} / {} / {}", pick(r).limit_keys, pick(r).network_sets,
+                         pick(r).domain_sets);
     });
-    t.Row(&out, "  locks / subjects with a key",
-          [&](auto& r) { return fmt::format("{} / {}", pick(r).locks, pick(r).subjects); });
+    t.Row(&out, "  lists / locks",
+          [&](auto& r) { return fmt::format("{} / {}", pick(r).lists, pick(r).locks); });
+    t.Row(&out, "  subjects with a key",
+          [&](auto& r) { return fmt::format("{}", pick(r).subjects); });
     t.Row(&out, "  snapshot bytes per subject",
           [&](auto& r) { return per_subject(pick(r).snapshot_bytes, pick(r).subjects); });
   };
@@ -271,13 +281,10 @@ std::string JsonReport(const ReportInput& in) {
       v["hijacks"].push_back(hj);
     }
     const auto sample = [](const StoreSample& x) {
-      return json{{"at_s", x.at / kSecondUs},
-                  {"limit_keys", x.limit_keys},
-                  {"locks", x.locks},
-                  {"network_sets", x.network_sets},
-                  {"lists", x.lists},
-                  {"subjects", x.subjects},
-                  {"snapshot_bytes", x.snapshot_bytes}};
+      return json{
+          {"at_s", x.at / kSecondUs},       {"limit_keys", x.limit_keys},        {"locks", x.locks},
+          {"network_sets", x.network_sets}, {"domain_sets", x.domain_sets},      {"lists", x.lists},
+          {"subjects", x.subjects},         {"snapshot_bytes", x.snapshot_bytes}};
     };
     v["store"] = {{"peak", sample(r.store.peak)},
                   {"end", sample(r.store.end)},

@@ -69,7 +69,7 @@ struct HijackResult {
 // Live keys of the embedded store at one moment (expired ones not yet swept excluded).
 struct StoreSample {
   SimTime at = 0;
-  std::size_t limit_keys = 0, locks = 0, network_sets = 0, lists = 0;
+  std::size_t limit_keys = 0, locks = 0, network_sets = 0, domain_sets = 0, lists = 0;
   std::size_t subjects = 0;        // distinct subjects with a live key
   std::size_t snapshot_bytes = 0;  // MemoryStore::Export of that state
 };

@@ -135,6 +135,8 @@ class Run {
       const std::string_view key = k;
       if (key.ends_with(layout::kNetworksSuffix)) {
         ++sample.network_sets;
+      } else if (key.ends_with(layout::kDomainsSuffix)) {
+        ++sample.domain_sets;
       } else if (key.ends_with(layout::kLockSuffix)) {
         ++sample.locks;
       } else if (key.ends_with(layout::kQueueSuffix) || key.ends_with(layout::kHeldSuffix) ||
@@ -162,7 +164,7 @@ class Run {
       AdvanceTo(next_sample_);
       StoreSample sample = Sample();
       const auto live = [](const StoreSample& x) {
-        return x.limit_keys + x.locks + x.network_sets + x.lists;
+        return x.limit_keys + x.locks + x.network_sets + x.domain_sets + x.lists;
       };
       if (live(sample) > live(result_.store.peak)) {
         sample.snapshot_bytes = SnapshotBytes();

@@ -1,6 +1,7 @@
 #include "tools/simulate/transaction.h"
 
 #include <algorithm>
+#include <span>
 
 #include "floodgate/store_layout.h"
 #include "policy/classify.h"
@@ -16,12 +17,14 @@ constexpr std::string_view kEventTime = "2000-01-01T00:00:00Z ";
 
 }  // namespace
 
-policy::Event RecipientEvent(const policy::ChargedLimits& charged, bool recipient_local,
-                             const std::string& /*rcpt*/) {
+policy::Event RecipientEvent(const policy::ChargedLimits& charged,
+                             const policy::RecipientFacts& rcpt) {
   policy::Event event;
   event.stage = policy::Stage::kRecipient;
   event.charged = &charged;
-  event.recipient_local = recipient_local;
+  event.recipient_local = rcpt.local;
+  event.domains = std::span(&rcpt.domain_token, 1);
+  event.external_domains = event.domains;
   return event;
 }
 
@@ -40,8 +43,9 @@ Result<TransactionOutcome> SubmitMessage(const policy::Config& config, CounterSt
   bool accepted = false;
   std::vector<std::string> held_keys;
   for (const std::string& rcpt : recipients) {
-    const bool local = policy::IsLocalRecipient(config.traffic, "<" + rcpt + ">");
-    const policy::Event event = RecipientEvent(charged, local, rcpt);
+    const policy::RecipientFacts facts_of_rcpt =
+        policy::ReadRecipient(config.traffic, "<" + rcpt + ">");
+    const policy::Event event = RecipientEvent(charged, facts_of_rcpt);
     const policy::Plan plan = policy::MakePlan(config, facts, event);
     if (plan.checks.empty()) {
       out.recipients.push_back(policy::Disposition::kContinue);

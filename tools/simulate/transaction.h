@@ -4,7 +4,8 @@
 //   connect      Facts.client = the client address (not loopback: no local submission)
 //   MAIL FROM    account = Lower(login), sender = NormaliseAddress("<login>"),
 //                traffic = Classify (a login makes it submission)
-//   each RCPT    IsLocalRecipient, Event{kRecipient, charged, local}, MakePlan; no checks:
+//   each RCPT    ReadRecipient, Event{kRecipient, charged, local, its domain token as
+//                domains and external_domains}, MakePlan; no checks:
 //                continue; else CounterStore::Check, Interpret, each alert appended to
 //                the events list, charged message limits remembered
 //   end of msg   a message with an accepted recipient records its queue id (and its
@@ -20,6 +21,7 @@
 
 #include "floodgate/counter_store.h"
 #include "floodgate/result.h"
+#include "policy/classify.h"
 #include "policy/config.h"
 #include "policy/network.h"
 #include "policy/verdict.h"
@@ -38,9 +40,9 @@ struct TransactionOutcome {
   std::int64_t checks = 0;                      // CounterStore::Check calls made
 };
 
-// The Event of one RCPT: the one place to add what the planner learns about a recipient.
-policy::Event RecipientEvent(const policy::ChargedLimits& charged, bool recipient_local,
-                             const std::string& rcpt);
+// The Event of one RCPT, as the milter makes it; it refers to `charged` and `rcpt`.
+policy::Event RecipientEvent(const policy::ChargedLimits& charged,
+                             const policy::RecipientFacts& rcpt);
 
 Result<TransactionOutcome> SubmitMessage(const policy::Config& config, CounterStore& store,
                                          const policy::Address& client, const std::string& login,
