@@ -121,6 +121,20 @@ TEST(SimulationTest, AFastHijackIsLockedAndLetsLittleThrough) {
   EXPECT_LE(h.escaped_messages, h.escaped_recipients);
 }
 
+TEST(SimulationTest, RecipientDomainsReachThePlanner) {
+  policy::Config c = Shipped();
+  ASSERT_EQ(c.limits[0].name, "submission");
+  c.limits[0].max_recipient_domains = {50, 3600};
+  const std::unique_ptr<Scenario> s = Make(kHijack);
+  Result<RunResult> r = Simulate(*s, c, "domains");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const HijackResult& h = r->hijacks[0];
+  ASSERT_TRUE(h.time_to_lock.has_value());
+  EXPECT_EQ(h.lock_reason, "too_many_domains");
+  EXPECT_LT(*h.time_to_lock, kMinuteUs);  // 51 new domains come in 15 seconds
+  EXPECT_LE(h.escaped_recipients, 51);
+}
+
 TEST(SimulationTest, RunsAreDeterministicAndVariantsSeeTheSameMail) {
   const std::unique_ptr<Scenario> s = Make(kHijack);
   const policy::Config shipped = Shipped();
