@@ -97,14 +97,15 @@ void DescribeLimit(std::string& out, const Limit& l) {
     std::string floors;
     for (const Rate& f : l.adaptive.floor) floors += (floors.empty() ? "" : ", ") + f.text;
     out += fmt::format(
-        "    adaptive: for each window with a floor ({}), a {} may send {} times its own usual "
-        "peak per period, never less than the floor and never more than the window's rate; "
-        "a new {} starts at the floor. The usual peak is learned from accepted units only; it "
-        "rises at most ln 2 x period / 1 day of itself per period (at most doubling per day, "
-        "however hard it is pushed) and falls an eighth of the way toward a quieter period; it "
-        "is forgotten after 30 days unseen\n",
-        floors, ToString(l.subject), static_cast<double>(l.adaptive.factor_milli) / 1000.0,
-        ToString(l.subject));
+        "    adaptive (factor {}; floors {}): in those windows each {} may send {}x its own "
+        "usual peak per period, never less than the floor, never more than the window's "
+        "rate; a new {} starts at the floor\n"
+        "    the usual peak is learned from accepted mail only: it rises at most ln 2 x "
+        "period / 1d of itself per period (at most doubling per day, however hard it is "
+        "pushed), falls an eighth of the way toward a quieter period, and is forgotten after "
+        "30 days unseen\n",
+        static_cast<double>(l.adaptive.factor_milli) / 1000.0, floors, ToString(l.subject),
+        static_cast<double>(l.adaptive.factor_milli) / 1000.0, ToString(l.subject));
   }
   if (l.lock_after > 0 || l.max_networks.count > 0 || l.max_recipient_domains.count > 0) {
     out += fmt::format("    a lock lasts {} unless an admin unlocks it first\n",
