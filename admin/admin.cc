@@ -111,12 +111,12 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
     if (limit.max_recipient_domains.count > 0) {
       const std::string set = policy::LockKey(config_.store.key_prefix, subject.kind, value) +
                               std::string(layout::kDomainsSuffix);
-      auto seen =
-          backend_.Distinct(set, *now - limit.max_recipient_domains.window_s * 1'000'000);
+      auto seen = backend_.Distinct(set, *now - limit.max_recipient_domains.window_s * 1'000'000);
       if (!seen.ok()) return seen.error();
-      l["recipient_domains"] = {{"seen", *seen},
-                                {"max", limit.max_recipient_domains.count},
-                                {"window", policy::PeriodText(limit.max_recipient_domains.window_s)}};
+      l["recipient_domains"] = {
+          {"seen", *seen},
+          {"max", limit.max_recipient_domains.count},
+          {"window", policy::PeriodText(limit.max_recipient_domains.window_s)}};
     }
     j["limits"].push_back(l);
   }

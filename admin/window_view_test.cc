@@ -39,7 +39,8 @@ TEST(WindowViewTest, FullWindowSaysWhenAUnitFrees) {
 
 TEST(WindowViewTest, HalfFull) {
   const Micros now = 1000 * kSecond;
-  const WindowView v = ViewWindow(Plain(), R100h(), {{3600 * kSecond, {now + 1800 * kSecond, 0, 0}}}, now);
+  const WindowView v =
+      ViewWindow(Plain(), R100h(), {{3600 * kSecond, {now + 1800 * kSecond, 0, 0}}}, now);
   EXPECT_EQ(v.used, 50);
   EXPECT_FALSE(v.over);
   EXPECT_DOUBLE_EQ(v.fill(), 0.5);
@@ -72,7 +73,8 @@ TEST(WindowViewTest, ARefusalReportedLongAgoIsNotShown) {
 
 TEST(WindowViewTest, OtherPeriodsAreNotThisWindow) {
   const Micros now = 1000 * kSecond;
-  const WindowView v = ViewWindow(Plain(), R100h(), {{60 * kSecond, {now + 3600 * kSecond, 0, 0}}}, now);
+  const WindowView v =
+      ViewWindow(Plain(), R100h(), {{60 * kSecond, {now + 3600 * kSecond, 0, 0}}}, now);
   EXPECT_EQ(v.used, 0);
 }
 

@@ -13,8 +13,8 @@ constexpr Micros kDayUs = 86'400'000'000;
 
 std::int64_t RisePpm(Micros period_us) {
   // ln 2 in millionths: compounded over the periods of one day, (1 + ln2 / n)^n < 2.
-  return static_cast<std::int64_t>(std::floor(693147.0 * static_cast<double>(period_us) /
-                                              static_cast<double>(kDayUs)));
+  return static_cast<std::int64_t>(
+      std::floor(693147.0 * static_cast<double>(period_us) / static_cast<double>(kDayUs)));
 }
 
 std::int64_t RiseBase(const WindowSpec& w, std::int64_t factor_milli) {
@@ -28,8 +28,8 @@ void Roll(const WindowSpec& w, std::int64_t factor_milli, WindowState& s, Micros
     const std::int64_t c = s.accepted * 1'000'000;
     if (c > s.usual) {
       const std::int64_t base = std::max(s.usual, RiseBase(w, factor_milli));
-      const auto step = static_cast<std::int64_t>(std::floor(
-          static_cast<double>(base) * static_cast<double>(w.rise_ppm) / kMillionths));
+      const auto step = static_cast<std::int64_t>(
+          std::floor(static_cast<double>(base) * static_cast<double>(w.rise_ppm) / kMillionths));
       s.usual += std::min(c - s.usual, step);
     } else if (c < s.usual) {
       s.usual -= (s.usual - c + 7) / 8;
@@ -39,8 +39,7 @@ void Roll(const WindowSpec& w, std::int64_t factor_milli, WindowState& s, Micros
   s.period_end = (now / w.period_us + 1) * w.period_us;
 }
 
-std::int64_t EffectiveAmount(const WindowSpec& w, std::int64_t factor_milli,
-                             std::int64_t usual) {
+std::int64_t EffectiveAmount(const WindowSpec& w, std::int64_t factor_milli, std::int64_t usual) {
   const auto learned = static_cast<std::int64_t>(
       std::floor(static_cast<double>(usual) * static_cast<double>(factor_milli) / 1e9));
   return std::min(w.amount, std::max(w.floor_amount, learned));

@@ -43,8 +43,7 @@ inline bool Adapts(const WindowSpec& w, std::int64_t factor_milli) {
 void Roll(const WindowSpec& w, std::int64_t factor_milli, WindowState& s, Micros now);
 
 // The amount the window allows the subject: clamp(factor x usual, floor, amount).
-std::int64_t EffectiveAmount(const WindowSpec& w, std::int64_t factor_milli,
-                             std::int64_t usual);
+std::int64_t EffectiveAmount(const WindowSpec& w, std::int64_t factor_milli, std::int64_t usual);
 
 // `w` judged by `amount` (<= w.amount): emission and lock threshold scaled, tolerance kept
 // (but never below one unit's emission).

@@ -90,8 +90,8 @@ std::int64_t AmountAfterADayOfPushing(const WindowSpec& w, std::int64_t usual) {
 }
 
 TEST(AdaptiveTest, PushingItEveryPeriodAtMostDoublesTheAmountPerDay) {
-  for (const WindowSpec& w :
-       {Adaptive(100'000, kMinute, 10), Adaptive(100'000, kHour, 50), Adaptive(100'000, kDay, 200)}) {
+  for (const WindowSpec& w : {Adaptive(100'000, kMinute, 10), Adaptive(100'000, kHour, 50),
+                              Adaptive(100'000, kDay, 200)}) {
     SCOPED_TRACE(w.period_us);
     EXPECT_LE(AmountAfterADayOfPushing(w, 0), 2 * w.floor_amount);
     const std::int64_t learned = std::int64_t{8'000} * 1'000'000 / 10;  // allows 8,000

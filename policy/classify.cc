@@ -20,8 +20,8 @@ Traffic Classify(const TrafficConfig& config, const Facts& facts) {
 namespace {
 
 bool IsLocalDomain(const TrafficConfig& config, const std::optional<std::string>& domain) {
-  return domain && std::find(config.local_domains.begin(), config.local_domains.end(),
-                             *domain) != config.local_domains.end();
+  return domain && std::find(config.local_domains.begin(), config.local_domains.end(), *domain) !=
+                       config.local_domains.end();
 }
 
 }  // namespace

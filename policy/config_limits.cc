@@ -122,8 +122,9 @@ bool ReadAdaptive(ConfigReader& r, const TomlValue& v, Limit* limit) {
                    : factor.is_floating() ? factor.as_floating()
                                           : 0.0;
   if (!(f >= 1.0 && f <= 1000.0)) {
-    return r.Fail(factor, "adaptive factor must be a number from 1 to 1000 (how many times its "
-                          "usual peak a subject may send)");
+    return r.Fail(factor,
+                  "adaptive factor must be a number from 1 to 1000 (how many times its "
+                  "usual peak a subject may send)");
   }
   limit->adaptive.factor_milli = static_cast<std::int64_t>(f * 1000.0 + 0.5);
   std::vector<const TomlValue*> texts;
@@ -145,8 +146,8 @@ bool ReadAdaptive(ConfigReader& r, const TomlValue& v, Limit* limit) {
                                     floor->text));
     }
     if (limit->adaptive.FloorFor(floor->period_s) > 0) {
-      return r.Fail(*t, fmt::format("adaptive floor names the period of \"{}\" twice",
-                                    floor->text));
+      return r.Fail(*t,
+                    fmt::format("adaptive floor names the period of \"{}\" twice", floor->text));
     }
     if (floor->amount > window->amount) {
       return r.Fail(*t, fmt::format("adaptive floor \"{}\" is above its window \"{}\": the "
@@ -229,12 +230,12 @@ bool ReadTrafficOf(ConfigReader& r, const TomlValue& t, const TrafficConfig& sit
 bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, Limit* limit) {
   constexpr std::string_view kWhere = "[[limit]]";
   if (!r.ExpectTable(t, kWhere)) return false;
-  if (!r.CheckKeys(t,
-                   {"name", "subject", "count", "rate", "burst", "action", "mode", "reply",
-                    "ipv4_prefix", "ipv6_prefix", "lock_after", "max_networks", "lock_ttl",
-                    "traffic", "destinations", "locked_action", "hold_max", "max_recipient_domains",
-                    "adaptive"},
-                   kWhere)) {
+  if (!r.CheckKeys(
+          t,
+          {"name", "subject", "count", "rate", "burst", "action", "mode", "reply", "ipv4_prefix",
+           "ipv6_prefix", "lock_after", "max_networks", "lock_ttl", "traffic", "destinations",
+           "locked_action", "hold_max", "max_recipient_domains", "adaptive"},
+          kWhere)) {
     return false;
   }
   limit->line = ConfigReader::Line(t);
@@ -304,8 +305,7 @@ bool ReadLimit(ConfigReader& r, const TomlValue& t, const TrafficConfig& site, L
                                      "\"account\" or \"sender\" (this limit's subject is \"{}\")",
                                      ToString(limit->subject)));
     }
-    if (!ReadDistinct(r, *md, "max_recipient_domains", 10'000,
-                      &limit->max_recipient_domains.count,
+    if (!ReadDistinct(r, *md, "max_recipient_domains", 10'000, &limit->max_recipient_domains.count,
                       &limit->max_recipient_domains.window_s)) {
       return false;
     }

@@ -113,7 +113,8 @@ Verdict Interpret(const Plan& plan, const CheckOutcome& outcome,
                   {"action", ToString(p.action)},
                   {"traffic", ToString(plan.traffic)}};
       // The subject's learned normal allowed less than the limit's own count.
-      if (lo.windows[j].adapted) a.fields.emplace_back("adaptive", std::to_string(lo.windows[j].amount));
+      if (lo.windows[j].adapted)
+        a.fields.emplace_back("adaptive", std::to_string(lo.windows[j].amount));
       add_client(a);
       v.alerts.push_back(std::move(a));
     }

@@ -40,7 +40,6 @@ inline Block* AllocateBlock(std::string_view key, std::size_t elems) {
 // List items are kept packed, oldest first, each as a 2-byte length and its bytes.
 inline constexpr std::size_t kMaxItem = 0xffff;
 
-
 // The windows of one limit key, named by period like the Redis hash fields, so that a
 // limit whose numbers change keeps its history.
 struct CounterBlock {
@@ -176,6 +175,5 @@ struct ListBlock {
     return out;
   }
 };
-
 
 }  // namespace floodgate::store

@@ -153,8 +153,8 @@ std::int64_t MemoryStore::SeeLocked(BlockTable<SetBlock>& table, const std::stri
         *oldest = set->seen()[--set->n];
       }
       if (set->n == set->cap) {
-        SetBlock* bigger =
-            SetBlock::Make(key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
+        SetBlock* bigger = SetBlock::Make(
+            key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
         bigger->window_us = set->window_us;
         bigger->n = set->n;
         std::copy(set->seen(), set->seen() + set->n, bigger->seen());
@@ -195,8 +195,8 @@ policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now)
   }
   if (c.max_networks > 0 && !c.network.empty()) {
     const std::uint64_t hash = state::NetworkHash(c.network);
-    s.distinct_networks = SeeLocked(networks_, c.lock_key, std::span(&hash, 1),
-                                    c.max_networks + 1, c.networks_window_us, now);
+    s.distinct_networks = SeeLocked(networks_, c.lock_key, std::span(&hash, 1), c.max_networks + 1,
+                                    c.networks_window_us, now);
   }
   if (c.max_domains > 0 && !c.domains.empty()) {
     std::vector<std::uint64_t> hashes;
@@ -399,8 +399,8 @@ std::vector<std::string> MemoryStore::List(const std::string& key) const {
 
 MemoryStore::Sizes MemoryStore::sizes() const {
   std::lock_guard lock(mu_);
-  return {counters_.size(), locks_.size(), networks_.size(), domains_.size(), lists_.size(),
-          evicted_};
+  return {counters_.size(), locks_.size(), networks_.size(),
+          domains_.size(),  lists_.size(), evicted_};
 }
 
 std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {

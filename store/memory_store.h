@@ -103,9 +103,9 @@ class MemoryStore final : public CounterStore {
   std::optional<LockInfo> GetLock(const std::string& lock_key) const;
   // ttl_us 0: until unlocked.
   void SetLock(const std::string& lock_key, const std::string& reason, Micros ttl_us);
-  // Drops the lock and the subject's network and domain sets and forgets the refused units counted in
-  // `limit_keys` (what caused the lock would lock it again); the buckets stay. True when
-  // a lock was live.
+  // Drops the lock and the subject's network and domain sets and forgets the refused units counted
+  // in `limit_keys` (what caused the lock would lock it again); the buckets stay. True when a lock
+  // was live.
   bool Unlock(const std::string& lock_key, const std::vector<std::string>& limit_keys);
   // Forgets limit keys and lists; returns how many held something.
   std::int64_t Delete(const std::vector<std::string>& keys);
@@ -137,8 +137,8 @@ class MemoryStore final : public CounterStore {
   // Adds `hashes` to the distinct set of `key` in `table` (entries seen within window_us,
   // at most `cap`, the oldest go) and returns how many it holds.
   std::int64_t SeeLocked(BlockTable<SetBlock>& table, const std::string& key,
-                         std::span<const std::uint64_t> hashes, std::int64_t cap,
-                         Micros window_us, Micros now);
+                         std::span<const std::uint64_t> hashes, std::int64_t cap, Micros window_us,
+                         Micros now);
   void RestoreSetLocked(BlockTable<SetBlock>& table, std::string_view key, Micros window_us,
                         std::span<const state::SeenNetwork> seen, Micros now);
   void StoreLocked(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);

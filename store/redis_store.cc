@@ -101,8 +101,8 @@ Result<CheckOutcome> Decode(const RedisReply& reply, const std::vector<LimitChec
     if (!next_int(lo.refused_units) || !next_bool(lo.hold_full)) return bad;
     lo.windows.resize(checks[i].windows.size());
     for (WindowOutcome& wo : lo.windows) {
-      if (!next_bool(wo.refused) || !next_bool(wo.first_refusal) ||
-          !next_int(wo.retry_after_us) || !next_int(wo.amount) || !next_bool(wo.adapted)) {
+      if (!next_bool(wo.refused) || !next_bool(wo.first_refusal) || !next_int(wo.retry_after_us) ||
+          !next_int(wo.amount) || !next_bool(wo.adapted)) {
         return bad;
       }
     }

@@ -35,8 +35,7 @@ class Recorder final : public Visitor {
       l += " " + std::to_string(s.hash) + "@" + std::to_string(s.seen);
     lines.push_back(l);
   }
-  void Domains(std::string_view key, Micros window_us,
-               std::span<const SeenNetwork> seen) override {
+  void Domains(std::string_view key, Micros window_us, std::span<const SeenNetwork> seen) override {
     std::string l = "R " + std::string(key) + " " + std::to_string(window_us);
     for (const SeenNetwork& s : seen)
       l += " " + std::to_string(s.hash) + "@" + std::to_string(s.seen);
@@ -73,9 +72,9 @@ std::string SampleSnapshot() {
   std::string out;
   StartSnapshot(&out, 7, kSaved);
   RecordWriter w(&out);
-  const Window windows[] = {{60'000'000, 1'000'500'000, 0, 0},
-                            {3'600'000'000, 1'002'000'000, 1'050'000'000, 12, 3'600'000'000, 4,
-                             2'500'000}};
+  const Window windows[] = {
+      {60'000'000, 1'000'500'000, 0, 0},
+      {3'600'000'000, 1'002'000'000, 1'050'000'000, 12, 3'600'000'000, 4, 2'500'000}};
   w.Counter("fg:{account:a@example.org}:submission", windows);
   w.Lock("fg:{account:a@example.org}!lock", "admin", kNever);
   const SeenNetwork seen[] = {{NetworkHash("203.0.113.0/24"), 999'000'000}};

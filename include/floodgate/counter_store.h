@@ -111,11 +111,11 @@ struct WindowOutcome {
 
 struct LimitOutcome {
   bool allowed = true;
-  bool locked = false;                 // the subject is locked (it was, or this event locked it)
-  bool newly_locked = false;           // this event locked it
-  std::string lock_reason;  // "burst", "too_many_networks", "too_many_domains", "admin", ...
-  std::int64_t refused_units = 0;      // newly_locked by a burst: the refused units counted
-  bool hold_full = false;              // hold_max > 0 and held_key holds hold_max entries
+  bool locked = false;             // the subject is locked (it was, or this event locked it)
+  bool newly_locked = false;       // this event locked it
+  std::string lock_reason;         // "burst", "too_many_networks", "too_many_domains", "admin", ...
+  std::int64_t refused_units = 0;  // newly_locked by a burst: the refused units counted
+  bool hold_full = false;          // hold_max > 0 and held_key holds hold_max entries
   std::vector<WindowOutcome> windows;  // same order as LimitCheck::windows
 };
 
