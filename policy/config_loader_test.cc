@@ -134,6 +134,34 @@ TEST(ConfigLoaderTest, ShippedExampleConfigLoads) {
   EXPECT_FALSE(c.limits.empty());
 }
 
+TEST(ConfigLoaderTest, ReadsBothSignalsOfAHijackedAccount) {
+  Result<Config> c = ParseConfig(R"([[limit]]
+name = "submission"
+subject = "account"
+rate = ["30/1m", "300/1h", "2000/1d"]
+max_recipient_domains = { count = 30, window = "1h" }
+adaptive = { factor = 2.5, floor = ["10/1m", "200/1d"] }
+)",
+                                 "signals.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const Limit& l = c->limits.at(0);
+  EXPECT_EQ(l.max_recipient_domains.count, 30);
+  EXPECT_EQ(l.max_recipient_domains.window_s, 3600);
+  EXPECT_EQ(l.adaptive.factor_milli, 2500);
+  EXPECT_EQ(l.adaptive.FloorFor(60), 10);
+  EXPECT_EQ(l.adaptive.FloorFor(3600), 0);  // the 1h window does not adapt
+  EXPECT_EQ(l.adaptive.FloorFor(86400), 200);
+}
+
+TEST(ConfigLoaderTest, TheShippedAccountLimitUsesBothSignals) {
+  const Config c = MustLoad(std::string(FLOODGATE_TEST_DATA) + "/../../deploy/floodgate.toml");
+  const Limit& l = c.limits.at(0);
+  EXPECT_EQ(l.subject, SubjectKind::kAccount);
+  EXPECT_GT(l.max_recipient_domains.count, 0);
+  EXPECT_GT(l.adaptive.factor_milli, 0);
+  for (const Rate& r : l.rates) EXPECT_GT(l.adaptive.FloorFor(r.period_s), 0) << r.text;
+}
+
 TEST(ConfigLoaderTest, MissingFileIsNotFound) {
   Result<Config> c = LoadConfig(Fixture("no_such_file.toml"));
   ASSERT_FALSE(c.ok());

@@ -194,6 +194,43 @@ TEST(ConfigRefusalTest, RefusesMaxNetworksZeroCount) {
   ExpectRefused("bad_max_networks_count.toml", 6, "max_networks count must be an integer from 1");
 }
 
+TEST(ConfigRefusalTest, RefusesMaxRecipientDomainsOnIpLimit) {
+  ExpectRefused("bad_max_recipient_domains_subject.toml", 6,
+                "max_recipient_domains only applies to subject = \"account\" or \"sender\"");
+}
+
+TEST(ConfigRefusalTest, RefusesMaxRecipientDomainsZeroCount) {
+  ExpectRefused("bad_max_recipient_domains_count.toml", 6,
+                "max_recipient_domains count must be an integer from 1 to 10000");
+}
+
+TEST(ConfigRefusalTest, RefusesMaxRecipientDomainsOnInboundLimit) {
+  ExpectRefused("bad_max_recipient_domains_inbound.toml", 7,
+                "max_recipient_domains is refused on an inbound limit");
+}
+
+TEST(ConfigRefusalTest, RefusesAnAdaptiveFactorBelowOne) {
+  ExpectRefused("bad_adaptive_factor.toml", 6, "adaptive factor must be a number from 1 to 1000");
+}
+
+TEST(ConfigRefusalTest, RefusesAnAdaptiveFloorWithoutItsWindow) {
+  ExpectRefused("bad_adaptive_floor_period.toml", 6,
+                "adaptive floor \"200/1d\" has no window of the same period");
+}
+
+TEST(ConfigRefusalTest, RefusesAnAdaptiveFloorAboveItsRate) {
+  ExpectRefused("bad_adaptive_floor_above_rate.toml", 6,
+                "adaptive floor \"50/1m\" is above its window \"30/1m\"");
+}
+
+TEST(ConfigRefusalTest, RefusesAnAdaptiveLimitWithoutFloors) {
+  ExpectRefused("bad_adaptive_missing_floor.toml", 6, "floor");
+}
+
+TEST(ConfigRefusalTest, RefusesAnUnknownAdaptiveKey) {
+  ExpectRefused("bad_adaptive_unknown_key.toml", 6, "floors");
+}
+
 TEST(ConfigRefusalTest, RefusesMaxNetworksBadWindow) {
   ExpectRefused("bad_max_networks_window.toml", 6, "invalid window \"1x\"");
 }
