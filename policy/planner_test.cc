@@ -294,3 +294,85 @@ TEST(PlannerLockTest, LockFieldsFollowTheLimit) {
 
 }  // namespace
 }  // namespace floodgate::policy
+
+namespace floodgate::policy {
+namespace {
+
+class PlannerSignalsTest : public ::testing::Test {
+ protected:
+  PlannerSignalsTest() {
+    config_.store.key_prefix = "fg:";
+    Limit l = MakeLimit("submission", SubjectKind::kAccount, CountKind::kRecipients,
+                        {R(30, 60), R(300, 3600)});
+    l.max_recipient_domains = {30, 3600};
+    l.adaptive.factor_milli = 10'000;
+    l.adaptive.floor = {R(10, 60)};
+    l.destinations = Destinations::kExternal;
+    config_.limits = {l};
+  }
+  Config config_;
+  const std::vector<std::string> one_{"0badf00d"};
+  const std::vector<std::string> two_{"0badf00d", "cafebabe"};
+};
+
+TEST_F(PlannerSignalsTest, AnExternalRecipientBringsItsDomainAndTheWindowsTheirFloors) {
+  Event e;
+  e.domains = one_;
+  e.external_domains = one_;
+  const Plan p = MakePlan(config_, SmtpFacts(), e);
+  ASSERT_EQ(p.checks.size(), 1u);
+  const LimitCheck& c = p.checks[0];
+  EXPECT_EQ(c.domains, one_);
+  EXPECT_EQ(c.max_domains, 30);
+  EXPECT_EQ(c.domains_window_us, 3'600'000'000);
+  EXPECT_EQ(c.adaptive_factor_milli, 10'000);
+  EXPECT_EQ(c.windows[0].floor_amount, 10);
+  EXPECT_EQ(c.windows[0].amount, 30);
+  EXPECT_EQ(c.windows[0].rise_ppm, 481);
+  EXPECT_EQ(c.windows[1].floor_amount, 0);  // no floor of that period: it does not adapt
+}
+
+TEST_F(PlannerSignalsTest, ALocalRecipientAddsNoDomain) {
+  Event e;
+  e.recipient_local = true;
+  e.domains = one_;
+  e.external_domains = one_;
+  const Plan p = MakePlan(config_, SmtpFacts(), e);
+  ASSERT_EQ(p.checks.size(), 1u);  // the lock-only check
+  EXPECT_TRUE(p.checks[0].domains.empty());
+  EXPECT_EQ(p.checks[0].max_domains, 0);
+}
+
+TEST_F(PlannerSignalsTest, ALocalSubmissionCountsTheExternalDomainsOfItsMessage) {
+  config_.limits[0].subject = SubjectKind::kSender;
+  config_.limits[0].traffic = DefaultTraffic(SubjectKind::kSender);
+  Facts f;
+  f.local_submission = true;
+  f.sender = "www-data@example.org";
+  f.traffic = Traffic::kLocal;
+  Event e;
+  e.stage = Stage::kEndOfMessage;
+  e.recipients = 3;
+  e.external_recipients = 2;
+  e.domains = std::vector<std::string>{"0badf00d", "cafebabe", "11111111"};
+  e.external_domains = two_;
+  const Plan p = MakePlan(config_, f, e);
+  ASSERT_EQ(p.checks.size(), 1u);
+  EXPECT_EQ(p.checks[0].domains, two_);
+}
+
+TEST_F(PlannerSignalsTest, AnOverrideSetsTheCeilingAndTheFloorStaysBelowIt) {
+  Override o;
+  o.exact = "alice@example.org";
+  o.limit = "submission";
+  o.rates = {R(5, 60)};
+  config_.overrides = {o};
+  Event e;
+  const Plan p = MakePlan(config_, SmtpFacts(), e);
+  ASSERT_EQ(p.checks.at(0).windows.size(), 1u);
+  EXPECT_EQ(p.checks[0].windows[0].amount, 5);
+  EXPECT_EQ(p.checks[0].windows[0].floor_amount, 5);
+}
+
+}  // namespace
+}  // namespace floodgate::policy
