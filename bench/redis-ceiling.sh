@@ -59,9 +59,10 @@ sha="$(cli -x SCRIPT LOAD <"$root/store/check.lua")"
 # (1000000000/1d, no lock_after).
 tag='fg:{account:user__rand_int__@example.org}'
 rcpt=(EVALSHA "$sha" 3 "$tag:bench" "$tag!lock" "$tag!lock:networks"
-      1 1 0 0 1 1 86400000000 0 0 "" 0 86400000000 86400 86400000000000 0)
+      1 1 0 0 1 1 86400000000 0 0 "" 0 0 0 0 0
+      86400000000 86400 86400000000000 0 1000000000 0 0)
 reply="$(cli "${rcpt[@]}" | tr '\n' ' ')"
-[[ "$reply" == "1 1 0 0  0 0 0 0 "* ]] || { echo "redis-ceiling.sh: unexpected reply: $reply" >&2; exit 1; }
+[[ "$reply" == "1 1 0 0  0 0 0 0 0 1000000000 0 "* ]] || { echo "redis-ceiling.sh: unexpected reply: $reply" >&2; exit 1; }
 
 rb() {  # pipeline depth -> requests/s
   redis-benchmark -p "$port" -n "$requests" -c 16 -P "$1" -r "$subjects" --csv "${rcpt[@]}" |
@@ -99,3 +100,27 @@ measure_memory() {  # --limit bench|spec, windows per subject
 }
 measure_memory bench 1
 measure_memory spec 3
+
+# The shipped config: each call is one account's RCPT from an address of its own, so it
+# makes an account subject (limit hash with adaptive windows, network and domain sets) and
+# an ip subject. MEMORY USAGE names what one account's state costs, key by key.
+measure_shipped() {
+  cli FLUSHALL >/dev/null
+  local before after keys total=0 k u
+  before="$(cli INFO memory | awk -F: '/^used_memory:/ {print $2+0}')"
+  "$store_bench" --url "redis://127.0.0.1:$port/0" --threads 16 --checks "$subjects" \
+    --subjects "$subjects" --seconds 0 --limit shipped >/dev/null
+  after="$(cli INFO memory | awk -F: '/^used_memory:/ {print $2+0}')"
+  keys="$(cli DBSIZE)"
+  echo "memory (shipped config): $subjects accounts, each from its own address -> $keys keys," \
+    "used_memory +$((after - before)) bytes, $(((after - before) / subjects)) per account" \
+    "with its address"
+  for k in $(cli --scan --pattern 'fg:{account:user1@example.org}*') \
+           $(cli --scan --pattern 'fg:{ip:10.0.0.1}*'); do
+    u="$(cli MEMORY USAGE "$k")"
+    total=$((total + u))
+    echo "  MEMORY USAGE $k: $u bytes"
+  done
+  echo "  one account and its address: $total bytes"
+}
+measure_shipped

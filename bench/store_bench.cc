@@ -11,10 +11,13 @@
 //
 // Usage: store-bench [--url redis://127.0.0.1:6379/0] [--threads 16] [--seconds 10]
 //                    [--checks N] [--subjects 100000] [--prefix fg:] [--amount PER_DAY]
-//                    [--limit bench|spec]
+//                    [--limit bench|spec|shipped]
 // --amount sets the limit (default 1000000000/1d, never reached: a key then expires about
 // 1 ms after its charge, so a memory measurement wants a real limit, e.g. --amount 1000).
-// --limit spec charges the shipped three-window "submission" limit instead.
+// --limit spec charges a three-window "submission" limit (30/1m, 300/1h, 2000/1d) alone;
+// --limit shipped sends what policy::MakePlan builds from the shipped deploy/floodgate.toml
+// for one submission RCPT (every limit, network and recipient-domain set and adaptive
+// window included): account N from 10.x.y.z (N), to one of three domains.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,6 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "policy/classify.h"
+#include "policy/config_loader.h"
+#include "policy/planner.h"
 #include "store/redis_store.h"
 
 namespace {
@@ -41,8 +47,27 @@ struct Options {
   std::int64_t subjects = 100000;
   std::string prefix = "fg:";
   std::int64_t amount = 1'000'000'000;  // per day; 1e9 is never reached, keys live ~1 ms
-  bool spec = false;                    // --limit spec: the shipped "submission" limit
+  bool spec = false;                    // --limit spec: a three-window "submission" limit
+  bool shipped = false;                 // --limit shipped: the shipped config's plan
 };
+
+// The checks of one submission RCPT under the shipped config, for account `subject`.
+std::vector<LimitCheck> ShippedChecks(const floodgate::policy::Config& config,
+                                      const std::string& prefix, std::int64_t subject) {
+  floodgate::policy::Facts f;
+  f.account = prefix + "user" + std::to_string(subject) + "@example.org";
+  f.sender = f.account;
+  f.traffic = floodgate::policy::Traffic::kSubmission;
+  f.client = floodgate::policy::Address::Parse("10." + std::to_string((subject >> 16) & 0xff) +
+                                               "." + std::to_string((subject >> 8) & 0xff) + "." +
+                                               std::to_string(subject & 0xff));
+  const std::string token =
+      floodgate::policy::DomainToken("d" + std::to_string(subject % 3) + ".example");
+  floodgate::policy::Event e;
+  e.domains = std::span(&token, 1);
+  e.external_domains = e.domains;
+  return floodgate::policy::MakePlan(config, f, e).checks;
+}
 
 WindowSpec Window(std::int64_t amount, std::int64_t period_us) {
   WindowSpec w;
@@ -100,13 +125,30 @@ int main(int argc, char** argv) {
       o.prefix = v;
     else if (a == "--amount")
       o.amount = std::atoll(v);
-    else if (a == "--limit" && (v == std::string("bench") || v == std::string("spec")))
+    else if (a == "--limit" && (v == std::string("bench") || v == std::string("spec") ||
+                                v == std::string("shipped"))) {
       o.spec = v == std::string("spec");
-    else
+      o.shipped = v == std::string("shipped");
+    } else
       return Usage();
   }
   if (o.threads <= 0 || o.subjects <= 0 || o.amount <= 0 || (o.seconds <= 0 && o.checks <= 0))
     return Usage();
+
+  floodgate::policy::Config shipped;
+  if (o.shipped) {
+    auto c = floodgate::policy::LoadConfig(FLOODGATE_SHIPPED_CONFIG);
+    if (!c.ok()) {
+      std::fprintf(stderr, "store-bench: %s\n", c.error().message().c_str());
+      return 1;
+    }
+    shipped = std::move(c).value();
+    shipped.store.key_prefix = o.prefix;
+  }
+  auto checks_for = [&](const std::string& prefix, std::int64_t n) {
+    return o.shipped ? ShippedChecks(shipped, prefix == o.prefix ? "" : "warmup-", n)
+                     : std::vector<LimitCheck>{RcptCheck(prefix, n, o.amount, o.spec)};
+  };
 
   auto store = floodgate::store::RedisStore::Open(o.url, 1000);
   if (!store.ok()) {
@@ -114,8 +156,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Loads the script (NOSCRIPT path) and connects before the clock starts.
-  if (auto warm = (*store)->Check({RcptCheck(o.prefix + "warmup:", 0, o.amount, o.spec)});
-      !warm.ok()) {
+  if (auto warm = (*store)->Check(checks_for(o.prefix + "warmup:", 0)); !warm.ok()) {
     std::fprintf(stderr, "store-bench: %s\n", warm.error().message().c_str());
     return 1;
   }
@@ -128,13 +169,13 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
-      std::vector<LimitCheck> checks(1);
+      std::vector<LimitCheck> checks;
       auto& lat = latencies[t];
       lat.reserve(1 << 16);
       for (;;) {
         const std::int64_t n = next.fetch_add(1, std::memory_order_relaxed);
         if ((o.checks > 0 && n >= o.checks) || Clock::now() >= stop_at) break;
-        checks[0] = RcptCheck(o.prefix, n % o.subjects, o.amount, o.spec);
+        checks = checks_for(o.prefix, n % o.subjects);
         const auto t0 = Clock::now();
         auto r = (*store)->Check(checks);
         lat.push_back(

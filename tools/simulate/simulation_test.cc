@@ -1,6 +1,7 @@
 // End to end: workloads through the real planner, verdict and memory store with the
 // shipped deploy/floodgate.toml (account limit "submission": 30/1m, 300/1h, 2000/1d on
-// external recipients, lock_after = 10).
+// external recipients, lock_after = 10, max_recipient_domains and adaptive), or with its
+// rates alone (Bare: both signals off) where a test is about the rates.
 #include "tools/simulate/simulation.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,12 @@ policy::Config Shipped() {
   Result<policy::Config> c = policy::LoadConfig(FLOODGATE_SHIPPED_CONFIG);
   EXPECT_TRUE(c.ok()) << c.error().message();
   return c.ok() ? *c : policy::Config{};
+}
+
+policy::Config Bare() {
+  Result<std::vector<Variant>> v = ParseVariants("bare");
+  EXPECT_TRUE(v.ok());
+  return Apply(v->at(0), Shipped());
 }
 
 std::unique_ptr<Scenario> Make(const std::string& text) {
@@ -55,7 +62,7 @@ TEST(SimulationTest, AnInvitationToEightyIsPartlyRefusedByThePerMinuteWindow) {
                            "[[burst]]\nname = \"invitation\"\nweekly_probability = 1\n"
                            "messages = 1\nrecipients = 80\nwithin = \"1m\"\n";
   const std::unique_ptr<Scenario> s = Make(text);
-  Result<RunResult> r = Simulate(*s, Shipped(), "shipped");
+  Result<RunResult> r = Simulate(*s, Bare(), "bare");
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_GT(r->legit.burst_messages, 0);
   // 80 external recipients against a bucket of 30: about 50 of each are tempfailed.
@@ -74,7 +81,7 @@ TEST(SimulationTest, RetriedRecipientsGetThroughLater) {
                            "messages = 1\nrecipients = 80\nwithin = \"1m\"\n"
                            "[retry]\nattempts = 3\ndelay = \"15m\"\n";
   const std::unique_ptr<Scenario> s = Make(text);
-  Result<RunResult> r = Simulate(*s, Shipped(), "shipped");
+  Result<RunResult> r = Simulate(*s, Bare(), "bare");
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_GT(r->legit.refused(), 0);
   // 50 recipients retried at once meet the 30-recipient bucket again: some take a second
@@ -100,9 +107,21 @@ rate = "12000/1h"
 recipients = 10
 )";
 
-TEST(SimulationTest, AFastHijackIsLockedAndLetsLittleThrough) {
+TEST(SimulationTest, TheShippedConfigLocksAFastHijackWithinMinutes) {
   const std::unique_ptr<Scenario> s = Make(kHijack);
   Result<RunResult> r = Simulate(*s, Shipped(), "shipped");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->hijacks.size(), 1u);
+  const HijackResult& h = r->hijacks[0];
+  ASSERT_TRUE(h.time_to_lock.has_value());
+  EXPECT_LT(*h.time_to_lock, 5 * kMinuteUs);
+  EXPECT_LE(h.escaped_messages, 60);
+  EXPECT_EQ(h.escaped_recipients_total, h.escaped_recipients);
+}
+
+TEST(SimulationTest, TheRatesAloneLockAFastHijackAndLetLittleThrough) {
+  const std::unique_ptr<Scenario> s = Make(kHijack);
+  Result<RunResult> r = Simulate(*s, Bare(), "bare");
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->hijacks.size(), 1u);
   const HijackResult& h = r->hijacks[0];
@@ -122,7 +141,7 @@ TEST(SimulationTest, AFastHijackIsLockedAndLetsLittleThrough) {
 }
 
 TEST(SimulationTest, RecipientDomainsReachThePlanner) {
-  policy::Config c = Shipped();
+  policy::Config c = Bare();
   ASSERT_EQ(c.limits[0].name, "submission");
   c.limits[0].max_recipient_domains = {50, 3600};
   const std::unique_ptr<Scenario> s = Make(kHijack);
@@ -145,10 +164,14 @@ TEST(SimulationTest, RunsAreDeterministicAndVariantsSeeTheSameMail) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->legit.messages, b->legit.messages);
   EXPECT_EQ(a->legit.recipients, b->legit.recipients);
-  // The shipped config uses neither signal, so the results are the same too.
-  EXPECT_EQ(a->hijacks[0].escaped_recipients, b->hijacks[0].escaped_recipients);
-  EXPECT_EQ(a->hijacks[0].time_to_lock, b->hijacks[0].time_to_lock);
-  EXPECT_EQ(a->checks, b->checks);
+  EXPECT_EQ(a->hijacks[0].recipients, b->hijacks[0].recipients);
+  // The signals stop the hijack sooner than the rates alone.
+  EXPECT_LT(a->hijacks[0].escaped_recipients, b->hijacks[0].escaped_recipients);
+  Result<RunResult> again = Simulate(*s, Apply((*variants)[0], shipped), "adaptive");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->hijacks[0].escaped_recipients, a->hijacks[0].escaped_recipients);
+  EXPECT_EQ(again->hijacks[0].time_to_lock, a->hijacks[0].time_to_lock);
+  EXPECT_EQ(again->checks, a->checks);
 }
 
 TEST(VariantsTest, ParsesKnownNamesInOrderAndRefusesOthers) {
@@ -184,7 +207,8 @@ TEST(VariantsTest, TurnsEachSignalOffOnEveryLimit) {
     EXPECT_EQ(bare.limits[i].max_recipient_domains.count, 0);
   }
   EXPECT_FALSE(SameAsLoaded((*v)[1], c));
-  EXPECT_TRUE(SameAsLoaded((*v)[1], Shipped()));
+  EXPECT_TRUE(SameAsLoaded((*v)[0], Shipped()));
+  EXPECT_TRUE(SameAsLoaded((*v)[1], plain));
 }
 
 }  // namespace
