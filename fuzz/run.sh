@@ -8,8 +8,8 @@ seconds="${1:-60}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DFLOODGATE_FUZZ=ON -DFLOODGATE_TESTS=OFF \
   -DFLOODGATE_WERROR=ON >/dev/null
 cmake --build build-fuzz -j2 --target config_fuzz subject_fuzz recipient_fuzz reply_fuzz \
-  alert_mail_fuzz
-for target in config subject recipient reply alert_mail; do
+  alert_mail_fuzz state_fuzz
+for target in config subject recipient reply alert_mail state; do
   work="$(mktemp -d)"
   cp fuzz/corpus/"$target"/* "$work"/
   echo "== ${target}_fuzz for ${seconds}s"
