@@ -3,7 +3,8 @@
 //
 // Loads a config (default: the shipped deploy/floodgate.toml), then pushes --accounts
 // distinct SASL accounts and --ips distinct client addresses through MemoryStore::Check
-// with the checks policy::MakePlan builds for one submission RCPT of each (account N from
+// with the checks policy::MakePlan builds for one submission RCPT to an external domain of
+// each (account N from
 // address N while both last; the shipped limits: "submission" with three windows and a
 // network set, "per-ip" with one window). With --queue-ids each account's message also records a
 // queue id, as the daemon does at end of message. It prints the RSS before and after, the
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "policy/classify.h"
 #include "policy/config_loader.h"
 #include "policy/planner.h"
 #include "store/memory_store.h"
@@ -40,6 +42,18 @@ long RssKb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
   }
   return 0;
+}
+
+// One external recipient of subject n's message, at one of three domains: what the milter
+// gives the planner for a RCPT (the shipped account limit counts its domain).
+policy::Event Rcpt(long n) {
+  static const std::string tokens[] = {policy::DomainToken("a.example"),
+                                       policy::DomainToken("b.example"),
+                                       policy::DomainToken("c.example")};
+  policy::Event e;
+  e.domains = std::span(&tokens[n % 3], 1);
+  e.external_domains = e.domains;
+  return e;
 }
 
 double Seconds(std::chrono::steady_clock::duration d) {
@@ -98,7 +112,7 @@ int main(int argc, char** argv) {
       }
       facts.sender = facts.account.empty() ? "webapp@example.net" : facts.account;
       facts.traffic = policy::Traffic::kSubmission;  // authenticated mail to outside
-      const policy::Plan plan = policy::MakePlan(*config, facts, policy::Event{});
+      const policy::Plan plan = policy::MakePlan(*config, facts, Rcpt(n));
       for (const LimitCheck& c : plan.checks) windows += static_cast<long>(c.windows.size());
       const auto start = std::chrono::steady_clock::now();
       if (!store.Check(plan.checks).ok()) return 1;
@@ -118,8 +132,9 @@ int main(int argc, char** argv) {
         "memory-bench: %ld accounts + %ld ips through MemoryStore::Check, limits from %s%s\n",
         accounts, ips, config_path.c_str(), queue_ids ? ", one queue id per account" : "");
     std::printf(
-        "held: %zu limit keys, %zu network sets, %zu lists, %llu evicted (max_subjects %zu)\n",
-        sizes.counters, sizes.network_sets, sizes.lists,
+        "held: %zu limit keys, %zu network sets, %zu domain sets, %zu lists, %llu evicted "
+        "(max_subjects %zu)\n",
+        sizes.counters, sizes.network_sets, sizes.domain_sets, sizes.lists,
         static_cast<unsigned long long>(sizes.evicted), max_subjects);
     std::printf(
         "RSS before %.1f MB, after %.1f MB: %.1f MB for %ld subjects, %ld (subject, window)\n",
@@ -135,7 +150,7 @@ int main(int argc, char** argv) {
       policy::Facts facts;
       facts.account = "user" + std::to_string(n % std::max(accounts, 1L)) + "@example.org";
       facts.traffic = policy::Traffic::kSubmission;
-      plans.push_back(policy::MakePlan(*config, facts, policy::Event{}).checks);
+      plans.push_back(policy::MakePlan(*config, facts, Rcpt(n)).checks);
     }
     auto waits_during = [&](const std::function<void()>& work) {
       std::atomic<bool> done{false};
