@@ -161,7 +161,12 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     // Mail to the site's own users is free under destinations = "external", but a locked
     // subject is locked for every message: such mail still asks for the lock, and only that.
     const bool lock_only = cost == 0 && !inbound && FreeDestination(limit, event);
-    if (cost == 0 && !lock_only) continue;
+    // A message-counted limit charged earlier in the transaction charges nothing more, but
+    // each further recipient's domain still counts (else one message to a hundred domains
+    // would pass unseen).
+    const bool domains_only =
+        cost == 0 && !inbound && !lock_only && limit.max_recipient_domains.count > 0;
+    if (cost == 0 && !lock_only && !domains_only) continue;
     const std::optional<std::string> value = SubjectValue(limit, facts);
     if (!value) continue;
 
@@ -171,7 +176,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     p.subject = std::string(ToString(limit.subject)) + ":" + *value;
     p.rates = limit.rates;
     p.action = limit.action;
-    p.lock_only = lock_only;
+    p.lock_only = lock_only || domains_only;
     if (const Override* o = FindOverride(config, limit, *value)) {
       p.rates = o->rates;
       if (o->action) p.action = *o->action;
@@ -183,7 +188,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     const std::string subject_key = SubjectKey(config.store.key_prefix, limit.subject, *value);
     check.key = subject_key + LimitKeySuffix(limit);
     // A lock-only check has no windows: it charges, refuses and counts nothing itself.
-    if (!lock_only) {
+    if (!p.lock_only) {
       for (const Rate& r : p.rates) check.windows.push_back(LimitWindow(limit, r));
       check.adaptive_factor_milli = limit.adaptive.factor_milli;
     }

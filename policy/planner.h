@@ -63,8 +63,10 @@ struct PlannedLimit {
   std::string subject;           // "account:alice@example.org" (raw value, for logs)
   std::vector<Rate> rates;       // effective rates (override or limit)
   Action action = Action::kTempfail;
-  // The limit does not count this event (destinations = "external", local recipients) and
-  // only asks whether its subject is locked: its check has no windows and cost 0.
+  // The limit does not charge this event and only asks whether its subject is locked (its
+  // check has no windows and cost 0): a local recipient under destinations = "external",
+  // or a further recipient of a message-counted limit charged already, whose domain still
+  // counts towards max_recipient_domains.
   bool lock_only = false;
 };
 

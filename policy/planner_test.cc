@@ -361,6 +361,25 @@ TEST_F(PlannerSignalsTest, ALocalSubmissionCountsTheExternalDomainsOfItsMessage)
   EXPECT_EQ(p.checks[0].domains, two_);
 }
 
+TEST_F(PlannerSignalsTest, EveryRecipientOfAMessageCountedLimitBringsItsDomain) {
+  config_.limits[0].count = CountKind::kMessages;
+  ChargedLimits charged;
+  charged.Add(0);
+  Event e;
+  e.charged = &charged;
+  e.domains = one_;
+  e.external_domains = one_;
+  const Plan p = MakePlan(config_, SmtpFacts(), e);
+  ASSERT_EQ(p.checks.size(), 1u);
+  EXPECT_TRUE(p.limits[0].lock_only);  // charged once per message: nothing more to charge
+  EXPECT_TRUE(p.checks[0].windows.empty());
+  EXPECT_EQ(p.checks[0].domains, one_);
+  EXPECT_EQ(p.checks[0].max_domains, 30);
+  // Without the signal, a charged message-counted limit has nothing to ask.
+  config_.limits[0].max_recipient_domains = {};
+  EXPECT_TRUE(MakePlan(config_, SmtpFacts(), e).checks.empty());
+}
+
 TEST_F(PlannerSignalsTest, AnOverrideSetsTheCeilingAndTheFloorStaysBelowIt) {
   Override o;
   o.exact = "alice@example.org";

@@ -2,7 +2,7 @@
 // small header, its elements and its key's bytes, so a key costs one malloc and no
 // node, string or vector of its own.
 //   CounterBlock  the windows of one limit key (state::Window, named by period)
-//   SetBlock      a distinct set (client networks or recipient domains) of one subject
+//   SetBlock      the distinct sets (client networks, recipient domains) of one subject
 //   ListBlock     a list (events, queue ids), items packed oldest first
 // Thread-safety: none; the memory store guards them with its mutex.
 #pragma once
@@ -73,13 +73,29 @@ struct CounterBlock {
   static void Destroy(CounterBlock* b) { std::free(b); }
 };
 
-// Distinct networks of one subject (by hash) and when each was last seen; at most
-// max_networks + 1 entries are kept (the oldest go first), which is all the decision needs.
+// The distinct sets of one subject (by its lock key) in one block: the client networks and
+// the recipient domains it was seen with, each kind with its own window, entries tagged by
+// kind in their hash's top bit. One block per subject rather than per set: a subject that
+// has one set has the other too, and the key, the slot and the allocation are most of
+// what a small set costs. Each kind keeps at most the cap its check asks for (the oldest
+// go), which is all the decision needs.
+enum class SetKind : std::uint8_t { kNetworks = 0, kDomains = 1 };
+
 struct SetBlock {
+  static constexpr std::uint64_t kDomainBit = 1ull << 63;
+
   std::uint32_t key_len = 0;
   std::uint16_t n = 0;
   std::uint16_t cap = 0;
-  Micros window_us = 0;
+  Micros window_us[2] = {0, 0};  // by SetKind
+
+  static std::uint64_t Tag(std::uint64_t hash, SetKind k) {
+    return k == SetKind::kDomains ? hash | kDomainBit : hash & ~kDomainBit;
+  }
+  static SetKind KindOf(const state::SeenNetwork& e) {
+    return (e.hash & kDomainBit) != 0 ? SetKind::kDomains : SetKind::kNetworks;
+  }
+  Micros Window(SetKind k) const { return window_us[static_cast<int>(k)]; }
   state::SeenNetwork* seen() { return reinterpret_cast<state::SeenNetwork*>(this + 1); }
   const state::SeenNetwork* seen() const {
     return reinterpret_cast<const state::SeenNetwork*>(this + 1);
@@ -87,9 +103,22 @@ struct SetBlock {
   std::span<const state::SeenNetwork> span() const { return {seen(), n}; }
   std::string_view key() const { return {reinterpret_cast<const char*>(seen() + cap), key_len}; }
   Micros ExpiresAt() const {
-    Micros newest = 0;
-    for (const state::SeenNetwork& s : span()) newest = std::max(newest, s.seen);
-    return n == 0 ? 0 : newest + window_us;
+    Micros e = 0;
+    for (const state::SeenNetwork& s : span()) e = std::max(e, s.seen + Window(KindOf(s)));
+    return e;
+  }
+  // Entries of kind `k` seen after `since`.
+  std::int64_t Count(SetKind k, Micros since) const {
+    return std::count_if(span().begin(), span().end(),
+                         [&](const auto& s) { return KindOf(s) == k && s.seen > since; });
+  }
+  // The live entries of kind `k` with their tag removed (as a state file holds them).
+  std::vector<state::SeenNetwork> Entries(SetKind k, Micros now) const {
+    std::vector<state::SeenNetwork> out;
+    for (const state::SeenNetwork& s : span()) {
+      if (KindOf(s) == k && s.seen > now - Window(k)) out.push_back({s.hash & ~kDomainBit, s.seen});
+    }
+    return out;
   }
   static SetBlock* Make(std::string_view key, std::size_t cap) {
     SetBlock* b = AllocateBlock<SetBlock, state::SeenNetwork>(key, cap);

@@ -39,11 +39,11 @@ class MemoryStore::Restorer final : public state::Visitor {
   }
   void Networks(std::string_view key, Micros window_us,
                 std::span<const state::SeenNetwork> seen) override {
-    s_.RestoreSetLocked(s_.networks_, key, window_us, seen, now_);
+    s_.RestoreSetLocked(key, SetKind::kNetworks, window_us, seen, now_);
   }
   void Domains(std::string_view key, Micros window_us,
                std::span<const state::SeenNetwork> seen) override {
-    s_.RestoreSetLocked(s_.domains_, key, window_us, seen, now_);
+    s_.RestoreSetLocked(key, SetKind::kDomains, window_us, seen, now_);
   }
   void List(std::string_view key, Micros expires_at, std::uint32_t max_len, std::uint64_t seq,
             std::span<const std::string_view> items) override {
@@ -122,68 +122,92 @@ class MemoryStore::Hold {
   std::unique_lock<std::mutex> lock_;
 };
 
-std::int64_t MemoryStore::SeeLocked(BlockTable<SetBlock>& table, const std::string& key,
+std::int64_t MemoryStore::SeeLocked(const std::string& lock_key, SetKind kind,
                                     std::span<const std::uint64_t> hashes, std::int64_t cap,
                                     Micros window_us, Micros now) {
-  // Room for `cap` entries, allocated as they come (most subjects use one or two).
-  const auto limit = static_cast<std::size_t>(std::min<std::int64_t>(cap, 0xffff));
-  auto* slot = table.Find(key);
+  // Room for what both sets need, allocated as entries come (most subjects use a few).
+  const auto limit = static_cast<std::size_t>(std::min<std::int64_t>(cap, 0x7fff));
+  auto* slot = sets_.Find(lock_key);
   if (slot == nullptr) {
-    MakeRoomLocked(table);
-    slot = &table.Insert(SetBlock::Make(key, 1), 0);
+    MakeRoomLocked(sets_);
+    slot = &sets_.Insert(SetBlock::Make(lock_key, 1), 0);
   }
   SetBlock* set = slot->block;
-  set->window_us = window_us;
-  // Forget what left the window, then count this event's entries.
+  set->window_us[static_cast<int>(kind)] = window_us;
+  // Forget what left its window, then count this event's entries.
   std::uint16_t kept = 0;
+  std::size_t of_kind = 0;
   for (std::uint16_t i = 0; i < set->n; ++i) {
-    if (set->seen()[i].seen > now - set->window_us) set->seen()[kept++] = set->seen()[i];
+    const state::SeenNetwork& e = set->seen()[i];
+    if (e.seen <= now - set->Window(SetBlock::KindOf(e))) continue;
+    of_kind += SetBlock::KindOf(e) == kind ? 1 : 0;
+    set->seen()[kept++] = e;
   }
   set->n = kept;
-  for (const std::uint64_t hash : hashes) {
+  for (const std::uint64_t raw : hashes) {
+    const std::uint64_t hash = SetBlock::Tag(raw, kind);
     state::SeenNetwork* entry = nullptr;
     for (std::uint16_t i = 0; i < set->n; ++i) {
       if (set->seen()[i].hash == hash) entry = &set->seen()[i];
     }
     if (entry == nullptr) {
-      while (set->n >= limit) {  // the oldest goes
-        auto* oldest =
-            std::min_element(set->seen(), set->seen() + set->n,
-                             [](const auto& a, const auto& b) { return a.seen < b.seen; });
+      while (of_kind >= limit) {  // the oldest of this kind goes
+        state::SeenNetwork* oldest = nullptr;
+        for (std::uint16_t i = 0; i < set->n; ++i) {
+          state::SeenNetwork* e = &set->seen()[i];
+          if (SetBlock::KindOf(*e) == kind && (oldest == nullptr || e->seen < oldest->seen)) {
+            oldest = e;
+          }
+        }
         *oldest = set->seen()[--set->n];
+        --of_kind;
       }
       if (set->n == set->cap) {
         SetBlock* bigger = SetBlock::Make(
-            key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), limit));
-        bigger->window_us = set->window_us;
+            lock_key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), 0xffff));
+        std::copy(std::begin(set->window_us), std::end(set->window_us), bigger->window_us);
         bigger->n = set->n;
         std::copy(set->seen(), set->seen() + set->n, bigger->seen());
         SetBlock::Destroy(std::exchange(slot->block, bigger));
         set = bigger;
       }
       entry = &set->seen()[set->n++];
+      ++of_kind;
     }
     *entry = {hash, now};
   }
   slot->expires_s = CoarseSeconds(set->ExpiresAt());
-  return set->n;
+  return static_cast<std::int64_t>(of_kind);
 }
 
-void MemoryStore::RestoreSetLocked(BlockTable<SetBlock>& table, std::string_view key,
-                                   Micros window_us, std::span<const state::SeenNetwork> seen,
-                                   Micros now) {
-  if (auto* slot = table.Find(key)) table.Erase(slot);
-  SetBlock* b = SetBlock::Make(key, std::min<std::size_t>(seen.size(), 0xffff));
-  b->window_us = window_us;
-  for (const state::SeenNetwork& e : seen.first(b->cap)) {
-    if (e.seen > now - window_us) b->seen()[b->n++] = e;
+void MemoryStore::RestoreSetLocked(std::string_view lock_key, SetKind kind, Micros window_us,
+                                   std::span<const state::SeenNetwork> seen, Micros now) {
+  // The other kind's entries stay; this kind's are replaced by the record's live ones.
+  std::vector<state::SeenNetwork> entries;
+  Micros windows[2] = {0, 0};
+  if (auto* slot = sets_.Find(lock_key)) {
+    for (const state::SeenNetwork& e : slot->block->span()) {
+      if (SetBlock::KindOf(e) != kind) entries.push_back(e);
+    }
+    std::copy(std::begin(slot->block->window_us), std::end(slot->block->window_us), windows);
+    sets_.Erase(slot);
   }
+  windows[static_cast<int>(kind)] = window_us;
+  for (const state::SeenNetwork& e : seen) {
+    if (entries.size() >= 0xffff) break;
+    if (e.seen > now - window_us) entries.push_back({SetBlock::Tag(e.hash, kind), e.seen});
+  }
+  if (entries.empty()) return;
+  SetBlock* b = SetBlock::Make(lock_key, entries.size());
+  std::copy(std::begin(windows), std::end(windows), b->window_us);
+  b->n = static_cast<std::uint16_t>(entries.size());
+  std::copy(entries.begin(), entries.end(), b->seen());
   if (b->ExpiresAt() <= now) {
     SetBlock::Destroy(b);
     return;
   }
-  MakeRoomLocked(table);
-  table.Insert(b, CoarseSeconds(b->ExpiresAt()));
+  MakeRoomLocked(sets_);
+  sets_.Insert(b, CoarseSeconds(b->ExpiresAt()));
 }
 
 policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now) {
@@ -195,15 +219,15 @@ policy::SubjectState MemoryStore::SubjectLocked(const LimitCheck& c, Micros now)
   }
   if (c.max_networks > 0 && !c.network.empty()) {
     const std::uint64_t hash = state::NetworkHash(c.network);
-    s.distinct_networks = SeeLocked(networks_, c.lock_key, std::span(&hash, 1), c.max_networks + 1,
-                                    c.networks_window_us, now);
+    s.distinct_networks = SeeLocked(c.lock_key, SetKind::kNetworks, std::span(&hash, 1),
+                                    c.max_networks + 1, c.networks_window_us, now);
   }
   if (c.max_domains > 0 && !c.domains.empty()) {
     std::vector<std::uint64_t> hashes;
     hashes.reserve(c.domains.size());
     for (const std::string& token : c.domains) hashes.push_back(state::TokenHash(token));
-    s.distinct_domains =
-        SeeLocked(domains_, c.lock_key, hashes, c.max_domains + 1, c.domains_window_us, now);
+    s.distinct_domains = SeeLocked(c.lock_key, SetKind::kDomains, hashes, c.max_domains + 1,
+                                   c.domains_window_us, now);
   }
   return s;
 }
@@ -213,7 +237,7 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
   auto* slot = counters_.Find(c.key);
   CounterBlock* b = slot != nullptr ? slot->block : nullptr;
   if (b != nullptr && b->ExpiresAt() <= now) {
-    for (state::Window& w : std::span(b->windows(), b->n)) w = {w.period_us};
+    for (state::Window& w : std::span(b->windows(), b->n)) w = {.period_us = w.period_us};
   }
   std::size_t missing = 0;
   for (const WindowSpec& w : c.windows) missing += (b == nullptr || !b->Find(w.period_us)) ? 1 : 0;
@@ -233,7 +257,13 @@ void MemoryStore::StoreLocked(const LimitCheck& c, const std::vector<policy::Win
   for (std::size_t j = 0; j < c.windows.size(); ++j) {
     state::Window* w = b->Find(c.windows[j].period_us);
     const policy::WindowState& s = states[j];
-    *w = {w->period_us, s.tat, s.reported_until, s.refused, s.period_end, s.accepted, s.usual};
+    *w = {.period_us = w->period_us,
+          .tat = s.tat,
+          .reported_until = s.reported_until,
+          .period_end = s.period_end,
+          .usual = s.usual,
+          .refused = state::Saturated(s.refused),
+          .accepted = state::Saturated(s.accepted)};
   }
   const Micros expires = b->ExpiresAt();
   if (slot != nullptr) {  // one that holds nothing any more goes with the sweep
@@ -297,14 +327,12 @@ bool MemoryStore::UnlockLocked(std::string_view lock_key, std::span<const std::s
   auto it = locks_.find(std::string(lock_key));
   const bool was_locked = it != locks_.end() && it->second.until > now;
   if (it != locks_.end()) locks_.erase(it);
-  for (BlockTable<SetBlock>* table : {&networks_, &domains_}) {
-    if (auto* slot = table->Find(lock_key)) {
-      if (exporting_) {  // emptied in place; the sweep takes it
-        slot->block->n = 0;
-        slot->expires_s = 0;
-      } else {
-        table->Erase(slot);
-      }
+  if (auto* slot = sets_.Find(lock_key)) {
+    if (exporting_) {  // emptied in place; the sweep takes it
+      slot->block->n = 0;
+      slot->expires_s = 0;
+    } else {
+      sets_.Erase(slot);
     }
   }
   for (const std::string& key : limit_keys) {
@@ -347,7 +375,7 @@ std::int64_t MemoryStore::DeleteLocked(std::span<const std::string> keys, Micros
       if (slot->block->ExpiresAt() > now) ++deleted;
       if (exporting_) {  // emptied in place; the sweep takes it
         for (state::Window& w : std::span(slot->block->windows(), slot->block->n)) {
-          w = {w.period_us};
+          w = {.period_us = w.period_us};
         }
         slot->expires_s = 0;
       } else {
@@ -399,8 +427,13 @@ std::vector<std::string> MemoryStore::List(const std::string& key) const {
 
 MemoryStore::Sizes MemoryStore::sizes() const {
   std::lock_guard lock(mu_);
-  return {counters_.size(), locks_.size(), networks_.size(),
-          domains_.size(),  lists_.size(), evicted_};
+  const Micros now = clock_.now();
+  std::size_t networks = 0, domains = 0;
+  sets_.ForEach([&](const auto& s) {
+    networks += s.block->Count(SetKind::kNetworks, now - s.block->Window(SetKind::kNetworks)) > 0;
+    domains += s.block->Count(SetKind::kDomains, now - s.block->Window(SetKind::kDomains)) > 0;
+  });
+  return {counters_.size(), locks_.size(), networks, domains, lists_.size(), evicted_};
 }
 
 std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
@@ -413,11 +446,11 @@ std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
   };
   counters_.ForEach([&](const auto& s) { add(s.block->key(), s.block->ExpiresAt() > now); });
   for (const auto& [key, l] : locks_) add(key, l.until > now);
-  networks_.ForEach([&](const auto& s) {
-    add(s.block->key(), s.block->ExpiresAt() > now, layout::kNetworksSuffix);
-  });
-  domains_.ForEach([&](const auto& s) {
-    add(s.block->key(), s.block->ExpiresAt() > now, layout::kDomainsSuffix);
+  sets_.ForEach([&](const auto& s) {
+    for (const auto& [kind, suffix] : {std::pair{SetKind::kNetworks, layout::kNetworksSuffix},
+                                       std::pair{SetKind::kDomains, layout::kDomainsSuffix}}) {
+      add(s.block->key(), s.block->Count(kind, now - s.block->Window(kind)) > 0, suffix);
+    }
   });
   lists_.ForEach([&](const auto& s) { add(s.block->key(), s.block->expires_at > now); });
   return keys;
@@ -425,20 +458,18 @@ std::vector<std::string> MemoryStore::Keys(const std::string& prefix) const {
 
 std::int64_t MemoryStore::Distinct(const std::string& set_key, Micros since) const {
   std::lock_guard lock(mu_);
-  const BlockTable<SetBlock>* table = nullptr;
   std::string_view key = set_key;
-  for (const auto& [suffix, t] : {std::pair{layout::kNetworksSuffix, &networks_},
-                                  std::pair{layout::kDomainsSuffix, &domains_}}) {
+  std::optional<SetKind> kind;
+  for (const auto& [k, suffix] : {std::pair{SetKind::kNetworks, layout::kNetworksSuffix},
+                                  std::pair{SetKind::kDomains, layout::kDomainsSuffix}}) {
     if (key.ends_with(suffix)) {
       key.remove_suffix(suffix.size());
-      table = t;
+      kind = k;
     }
   }
-  if (table == nullptr) return 0;
-  const auto* slot = table->Find(key);
-  if (slot == nullptr) return 0;
-  const auto seen = slot->block->span();
-  return std::count_if(seen.begin(), seen.end(), [&](const auto& e) { return e.seen > since; });
+  if (!kind) return 0;
+  const auto* slot = sets_.Find(key);
+  return slot == nullptr ? 0 : slot->block->Count(*kind, since);
 }
 
 policy::StoredWindows MemoryStore::Windows(const std::string& key) const {
@@ -480,8 +511,7 @@ void MemoryStore::SweepLocked(Micros now) {
   // A few slots of each table per sweep: a sweep never scans a large table at once.
   const auto now_s = static_cast<std::uint32_t>(std::clamp<Micros>(now / 1'000'000, 0, UINT32_MAX));
   counters_.SweepSome(&counter_cursor_, 1024, now_s);
-  networks_.SweepSome(&network_cursor_, 256, now_s);
-  domains_.SweepSome(&domain_cursor_, 256, now_s);
+  sets_.SweepSome(&set_cursor_, 256, now_s);
   lists_.SweepSome(&list_cursor_, 256, now_s);
   if (++sweeps_ % 64 == 0) {  // locks are few
     std::erase_if(locks_, [now](const auto& kv) { return kv.second.until <= now; });
@@ -499,7 +529,7 @@ std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& u
   // *out copies it, which must not happen under the mutex.
   std::string chunk;
   state::RecordWriter w(&chunk);
-  std::uint64_t layouts[4];
+  std::uint64_t layouts[3];
   {
     std::lock_guard lock(mu_);
     const Micros now = clock_.now();
@@ -508,9 +538,8 @@ std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& u
       if (l.until > now) w.Lock(key, l.reason, l.until);
     }
     layouts[0] = counters_.layout();
-    layouts[1] = networks_.layout();
+    layouts[1] = sets_.layout();
     layouts[2] = lists_.layout();
-    layouts[3] = domains_.layout();
     if (under_lock) under_lock();
   }
   out->append(chunk);
@@ -541,11 +570,13 @@ std::size_t MemoryStore::Export(std::string* out, const std::function<void()>& u
   scan(counters_, layouts[0], [&](const CounterBlock& b, Micros now) {
     if (b.ExpiresAt() > now) w.Counter(b.key(), b.span());
   });
-  scan(networks_, layouts[1], [&](const SetBlock& b, Micros now) {
-    if (b.ExpiresAt() > now) w.Networks(b.key(), b.window_us, b.span());
-  });
-  scan(domains_, layouts[3], [&](const SetBlock& b, Micros now) {
-    if (b.ExpiresAt() > now) w.Domains(b.key(), b.window_us, b.span());
+  scan(sets_, layouts[1], [&](const SetBlock& b, Micros now) {
+    if (const auto nets = b.Entries(SetKind::kNetworks, now); !nets.empty()) {
+      w.Networks(b.key(), b.Window(SetKind::kNetworks), nets);
+    }
+    if (const auto domains = b.Entries(SetKind::kDomains, now); !domains.empty()) {
+      w.Domains(b.key(), b.Window(SetKind::kDomains), domains);
+    }
   });
   scan(lists_, layouts[2], [&](const ListBlock& b, Micros now) {
     if (b.expires_at <= now) return;

@@ -134,12 +134,12 @@ class MemoryStore final : public CounterStore {
   static constexpr unsigned kSweepEvery = 64;  // checks between two incremental sweeps
 
   policy::SubjectState SubjectLocked(const LimitCheck& c, Micros now);
-  // Adds `hashes` to the distinct set of `key` in `table` (entries seen within window_us,
-  // at most `cap`, the oldest go) and returns how many it holds.
-  std::int64_t SeeLocked(BlockTable<SetBlock>& table, const std::string& key,
+  // Adds `hashes` to the `kind` set of the subject `lock_key` (entries seen within
+  // window_us, at most `cap`, the oldest go) and returns how many it holds.
+  std::int64_t SeeLocked(const std::string& lock_key, SetKind kind,
                          std::span<const std::uint64_t> hashes, std::int64_t cap, Micros window_us,
                          Micros now);
-  void RestoreSetLocked(BlockTable<SetBlock>& table, std::string_view key, Micros window_us,
+  void RestoreSetLocked(std::string_view lock_key, SetKind kind, Micros window_us,
                         std::span<const state::SeenNetwork> seen, Micros now);
   void StoreLocked(const LimitCheck& c, const std::vector<policy::WindowState>& states, Micros now);
   void SetLockLocked(const std::string& lock_key, std::string_view reason, Micros until);
@@ -158,15 +158,14 @@ class MemoryStore final : public CounterStore {
   const Options options_;
   mutable std::mutex mu_;
   BlockTable<CounterBlock> counters_;
-  BlockTable<SetBlock> networks_;  // by lock key
-  BlockTable<SetBlock> domains_;   // by lock key
+  BlockTable<SetBlock> sets_;  // by lock key
   BlockTable<ListBlock> lists_;
   std::unordered_map<std::string, LockEntry> locks_;
   Journal* journal_ = nullptr;
   std::uint64_t ticket_ = 0;  // of the last record journaled under the current hold
   unsigned checks_since_sweep_ = 0;
   unsigned sweeps_ = 0;
-  std::size_t counter_cursor_ = 0, network_cursor_ = 0, domain_cursor_ = 0, list_cursor_ = 0;
+  std::size_t counter_cursor_ = 0, set_cursor_ = 0, list_cursor_ = 0;
   std::uint64_t evicted_ = 0;
   std::uint64_t seq_ = 0;   // of the last append
   bool exporting_ = false;  // an Export is between two holds of the mutex

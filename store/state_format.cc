@@ -127,10 +127,10 @@ bool DecodeRecord(Reader& r, const TimeShift& shift, Visitor& v, bool journal,
         w.period_us = r.I64();
         w.tat = shift(r.I64());
         w.reported_until = shift(r.I64());
-        w.refused = r.I64();
+        w.refused = Saturated(r.I64());
         if (version >= 2) {  // version 1 had no adaptive windows: they start as new
           w.period_end = shift(r.I64());
-          w.accepted = r.I64();
+          w.accepted = Saturated(r.I64());
           w.usual = r.I64();
         }
       }

@@ -37,6 +37,7 @@
 // Thread-safety: pure functions and plain values.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -56,15 +57,22 @@ inline constexpr std::size_t kSnapshotHeaderSize = 48;
 inline constexpr std::size_t kJournalHeaderSize = 44;
 inline constexpr Micros kNever = std::numeric_limits<Micros>::max();
 
+// One window as the memory store keeps it (48 bytes: it is most of what a subject costs)
+// and as a counter record carries it (every number as 64 bits). Initialise it by field
+// name: the order is chosen for size.
 struct Window {
   Micros period_us = 0;
   Micros tat = 0;
   Micros reported_until = 0;
-  std::int64_t refused = 0;
-  Micros period_end = 0;  // adaptive windows (policy/adaptive.h); 0 otherwise
-  std::int64_t accepted = 0;
-  std::int64_t usual = 0;
+  Micros period_end = 0;      // adaptive windows (policy/adaptive.h); 0 otherwise
+  std::int64_t usual = 0;     // adaptive: usual peak, millionths of a unit
+  std::int32_t refused = 0;   // units refused since reported_until (saturates)
+  std::int32_t accepted = 0;  // adaptive: units accepted in the period (saturates)
 };
+// A count as Window keeps it.
+inline std::int32_t Saturated(std::int64_t v) {
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, 0, INT32_MAX));
+}
 
 // An entry of a distinct set: a network, or a recipient domain.
 struct SeenNetwork {

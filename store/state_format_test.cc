@@ -72,9 +72,14 @@ std::string SampleSnapshot() {
   std::string out;
   StartSnapshot(&out, 7, kSaved);
   RecordWriter w(&out);
-  const Window windows[] = {
-      {60'000'000, 1'000'500'000, 0, 0},
-      {3'600'000'000, 1'002'000'000, 1'050'000'000, 12, 3'600'000'000, 4, 2'500'000}};
+  const Window windows[] = {{.period_us = 60'000'000, .tat = 1'000'500'000},
+                            {.period_us = 3'600'000'000,
+                             .tat = 1'002'000'000,
+                             .reported_until = 1'050'000'000,
+                             .period_end = 3'600'000'000,
+                             .usual = 2'500'000,
+                             .refused = 12,
+                             .accepted = 4}};
   w.Counter("fg:{account:a@example.org}:submission", windows);
   w.Lock("fg:{account:a@example.org}!lock", "admin", kNever);
   const SeenNetwork seen[] = {{NetworkHash("203.0.113.0/24"), 999'000'000}};

@@ -47,7 +47,10 @@ class SignalsConformanceTest : public StoreConformanceTest {
                    std::int64_t usual) {
     if (GetParam() == Backend::kMemory) {
       static_cast<MemoryStore&>(*store_).Import([&](state::Visitor& v) {
-        const state::Window w{period, 0, 0, 0, 1, accepted, usual};
+        const state::Window w{.period_us = period,
+                              .period_end = 1,
+                              .usual = usual,
+                              .accepted = state::Saturated(accepted)};
         v.Counter(key, std::span(&w, 1));
       });
       return;
