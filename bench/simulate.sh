@@ -3,18 +3,19 @@
 #
 # Runs floodgate-simulate (built beforehand: cmake --build build --target
 # floodgate-simulate) on every bench/simulate/*.toml with the shipped
-# deploy/floodgate.toml, each workload once per config variant, and prints the tables
-# (bench/simulate/README.md explains them). It builds nothing itself.
+# deploy/floodgate.toml, each workload once per config variant (default: all four,
+# adaptive,plain,no-domains,bare), and prints the tables (bench/simulate/README.md
+# explains them). It builds nothing itself.
 #
-# Usage: bench/simulate.sh [--build DIR] [--config FILE] [--variants LIST] [--json]
-#                          [WORKLOAD...]
+# Usage: bench/simulate.sh [--build DIR] [--config FILE] [--variants LIST] [--retries N]
+#                          [--seed N] [-j N] [--json] [WORKLOAD...]
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 build="$root/build"
 config="$root/deploy/floodgate.toml"
-variants="adaptive,plain,no-domains"
+variants="adaptive,plain,no-domains,bare"
 extra=()
 workloads=()
 
@@ -23,8 +24,11 @@ while [[ $# -gt 0 ]]; do
     --build) build="$2"; shift 2 ;;
     --config) config="$2"; shift 2 ;;
     --variants) variants="$2"; shift 2 ;;
+    --retries) extra+=(--retries "$2"); shift 2 ;;
+    --seed) extra+=(--seed "$2"); shift 2 ;;
+    -j|--jobs) extra+=(--jobs "$2"); shift 2 ;;
     --json) extra+=(--json); shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     -*) echo "bench/simulate.sh: unknown option $1" >&2; exit 2 ;;
     *) workloads+=("$1"); shift ;;
   esac
