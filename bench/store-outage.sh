@@ -17,17 +17,21 @@
 # plus 10 ms (with the memory store's own max beside it: what the machine's scheduling
 # adds when no store is waited on at all). The store_down / store_up lines each floodgate logged are counted.
 #
-# Usage: bench/store-outage.sh [--build DIR] [--floodgate BIN] [--sessions N]
-#                              [--seconds S] [--rounds K] [--timeout-ms MS]
-#                              [--delay-ms MS] [--keep DIR]
+# Usage: bench/store-outage.sh [--build DIR] [--floodgate BIN] [--compare BIN]
+#                              [--sessions N] [--seconds S] [--rounds K]
+#                              [--timeout-ms MS] [--delay-ms MS] [--keep DIR]
 # --floodgate runs another floodgate binary (e.g. an older build, for a before/after)
-# with this build's floodgate-bench. Ports: OUTAGE_PORT (18910) and the next six.
+# with this build's floodgate-bench. --compare BIN adds redis-b, frozen-b and slow-b: the
+# same three Redis targets (same servers, same proxy) served by BIN, interleaved with the
+# others in every round, so a before/after shares one run's noise.
+# Ports: OUTAGE_PORT (18910) and the next six (nine with --compare).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 build="$root/build"
 floodgate=""
+compare=""
 sessions=16
 seconds=5
 rounds=3
@@ -38,19 +42,20 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --floodgate) floodgate="$2"; shift 2 ;;
+    --compare) compare="$2"; shift 2 ;;
     --sessions) sessions="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --timeout-ms) timeout_ms="$2"; shift 2 ;;
     --delay-ms) delay_ms="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "store-outage.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 bench="$build/tools/floodgate-bench"
 floodgate="${floodgate:-$build/milter/floodgate}"
-for bin in "$bench" "$floodgate"; do
+for bin in "$bench" "$floodgate" ${compare:+"$compare"}; do
   [[ -x "$bin" ]] || { echo "store-outage.sh: $bin not built" >&2; exit 2; }
 done
 command -v redis-server >/dev/null || { echo "store-outage.sh: needs redis-server" >&2; exit 2; }
@@ -64,6 +69,18 @@ declare -A port=([memory]=$((base + 3)) [redis]=$((base + 4)) [frozen]=$((base +
 declare -A url=([redis]="redis://127.0.0.1:$redis_up/0" [frozen]="redis://127.0.0.1:$redis_frozen/0"
                 [slow]="redis://127.0.0.1:$proxy/0")
 targets=(memory redis frozen slow)
+declare -A bin=([memory]="$floodgate" [redis]="$floodgate" [frozen]="$floodgate" [slow]="$floodgate")
+if [[ -n "$compare" ]]; then
+  next=$((base + 7))
+  targets=(memory)
+  for t in redis frozen slow; do  # each beside its twin, so both see the same moment
+    port[$t-b]=$next
+    next=$((next + 1))
+    url[$t-b]="${url[$t]}"
+    bin[$t-b]="$compare"
+    targets+=("$t" "$t-b")
+  done
+fi
 
 work="${keep:-$(mktemp -d /tmp/floodgate-outage.XXXXXX)}"
 mkdir -p "$work"
@@ -108,14 +125,14 @@ for t in "${targets[@]}"; do
     fi
     bench_limits_toml shipped
   } >"$work/$t.toml"
-  "$floodgate" -f -e -c "$work/$t.toml" >"$work/$t.log" 2>&1 &
+  "${bin[$t]}" -f -e -c "$work/$t.toml" >"$work/$t.log" 2>&1 &
   pids+=($!)
   wait_for_port "${port[$t]}" "floodgate ($t)" "${pids[-1]}"
 done
 kill -STOP "$frozen_pid"
 
 read -r load _ </proc/loadavg
-echo "load average before the runs: $load on $(nproc) cores; $floodgate" >&2
+echo "load average before the runs: $load on $(nproc) cores; $floodgate${compare:+; -b: $compare}" >&2
 for round in $(seq 1 "$rounds"); do
   for t in "${targets[@]}"; do
     echo "round $round/$rounds: floodgate/$t (port ${port[$t]}), ${seconds}s" >&2
@@ -131,9 +148,11 @@ work, rounds, timeout_ms, delay_ms = sys.argv[1], int(sys.argv[2]), int(sys.argv
 targets = sys.argv[5:]
 what = {"memory": "embedded store", "redis": "Redis up", "frozen": "Redis SIGSTOPped",
         "slow": f"Redis +{delay_ms} ms each way"}
+for t in ("redis", "frozen", "slow"):
+    what[f"{t}-b"] = what[t] + " (--compare)"
 print(f"store.timeout_ms = {timeout_ms}, on_error = local, shipped limits; medians of {rounds} "
       f"rounds, rcpt max over all rounds")
-print(f"{'target':<10} {'':<26} {'rcpt/s':>8} {'(min..max)':>13} {'p50 us':>8} {'p99 us':>8} "
+print(f"{'target':<10} {'':<38} {'rcpt/s':>8} {'(min..max)':>13} {'p50 us':>8} {'p99 us':>8} "
       f"{'p99.9':>8} {'max us':>8} {'errors':>6} {'ratio':>6} {'down/up':>8}")
 rows = {}
 for t in targets:
@@ -148,7 +167,7 @@ for t in targets:
     rates = [r["rcpt_decisions_per_s"] for r in runs]
     rows[t] = (med["rcpt_decisions_per_s"], worst, errors)
     ratio = med["rcpt_decisions_per_s"] / rows["memory"][0] if rows["memory"][0] else 0
-    print(f"{t:<10} {what[t]:<26} {med['rcpt_decisions_per_s']:>8.0f} "
+    print(f"{t:<10} {what[t]:<38} {med['rcpt_decisions_per_s']:>8.0f} "
           f"{f'{min(rates):.0f}..{max(rates):.0f}':>13} {rc.get('p50_us', 0):>8.1f} "
           f"{rc.get('p99_us', 0):>8.1f} {rc.get('p999_us', 0):>8.1f} {worst:>8.1f} {errors:>6} "
           f"{ratio:>6.2f} {f'{down}/{up}':>8}")
@@ -156,7 +175,7 @@ for t in targets:
     maxes = [json.load(open(f"{work}/{t}.{k}.json"))["stages"].get("rcpt", {}).get("max_us", 0)
              for k in range(1, rounds + 1)]
     print(f"  {t}: max RCPT per round (ms): " + " ".join(f"{m / 1000:.1f}" for m in maxes))
-for t in ("frozen", "slow"):
+for t in [t for t in targets if t.startswith(("frozen", "slow"))]:
     rate, worst, errors = rows[t]
     ratio = rate / rows["memory"][0] if rows["memory"][0] else 0
     limit_us = (timeout_ms + 10) * 1000

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "store/maxmemory_policy.h"
+#include "store/read_ownership.h"
 #include "store/redis_multiplexer.h"
 #include "store/sentinel_client.h"
 #include "store/sentinel_resolver.h"
@@ -50,14 +51,15 @@ bool ReconnectGate::TryAttempt(Deadline now) {
 // carries the connection generation it was started for and ignores itself once Fail()
 // has moved on to a new generation.
 //
-// The multiplexer and the write side (state_, fd_, gen_, writing_, reader_) are shared
-// with the callers' threads under mu_: when the connection is up and idle, a command is
-// written at once from the caller's thread with a non-blocking send(2), which saves
-// waking the io thread for it, and Execute() reads the reply too (ExecuteDirect());
-// commands that arrive behind others are written together by the io thread, woken once
-// for all of them. Whoever reads (reader_) matches replies under mu_; the io thread
-// parses outside it (no caller touches the parser while it reads), a caller under it
-// (so that a Fail() meanwhile cannot reset the parser under it). The io thread does
+// The multiplexer, the write side (state_, fd_, gen_, writing_) and who reads (own_, a
+// ReadOwnership, which decides every hand-over of the read side; this class only carries
+// its Steps out) are shared with the callers' threads under mu_: when the connection is
+// up and idle, a command is written at once from the caller's thread with a non-blocking
+// send(2), which saves waking the io thread for it, and Execute() reads the reply too
+// (ExecuteDirect()); commands that arrive behind others are written together by the io
+// thread, woken once for all of them. Whoever reads matches replies under mu_; the io
+// thread parses outside it (no caller touches the parser while it reads), a caller under
+// it (so that a Fail() meanwhile cannot reset the parser under it). The io thread does
 // everything else (connecting, failing, the rest of a partial write). Callbacks never
 // run under mu_: they may Submit() again.
 class RedisConnection::Impl {
@@ -100,7 +102,7 @@ class RedisConnection::Impl {
           !mux_.Stalled(now, options_.stall_timeout)) {
         const bool idle = mux_.in_flight() == 0 && mux_.waiting() == 0;
         mux_.Add({std::move(wire), deadline, std::move(done)});
-        EnsureReaderLocked();
+        PerformLocked(own_.NeedReader());
         // Alone: send it now (nothing waits that could have expired). Behind others: the
         // io thread sends everything that queued up in one write, woken once for all.
         if (idle) {
@@ -143,12 +145,7 @@ class RedisConnection::Impl {
 
  private:
   enum class State { kDisconnected, kConnecting, kConnected };
-  // Who reads the socket. kIo: the io thread (socket_ holds the descriptor and a read is
-  // pending). kCaller: a thread in ExecuteDirect(). kNone: nobody, since nothing is in
-  // flight; the descriptor is then not registered with the io thread's reactor, so a
-  // reply that a caller reads itself does not wake the io thread. socket_ is touched
-  // under mu_ whenever a caller may touch it too (the reader_ changes below).
-  enum class Reader { kIo, kCaller, kNone };
+  enum class Flush { kAll, kPartial, kFailed };
 
   // When the connection is idle and nobody reads, the caller writes its command and reads
   // the reply itself, with its own deadline: no wake-up of the io thread, and one of the
@@ -158,12 +155,12 @@ class RedisConnection::Impl {
   // the reading over. False when the connection was not idle: nothing was sent.
   bool ExecuteDirect(std::string& wire, Deadline deadline, Callback& done) {
     const auto now = SteadyClock::now();
-    std::uint64_t gen = 0;
+    std::optional<ReadOwnership::Claim> claim;
     int fd = -1;
     {
       std::lock_guard lock(mu_);
-      if (state_ != State::kConnected || reader_ != Reader::kNone || writing_ ||
-          mux_.in_flight() != 0 || mux_.waiting() != 0 || now >= deadline) {
+      if (state_ != State::kConnected || own_.reader() != ReadOwnership::Reader::kNobody ||
+          BusyLocked() || now >= deadline) {
         return false;
       }
       // Nobody has watched the socket since it went idle: a server that closed it
@@ -171,13 +168,13 @@ class RedisConnection::Impl {
       // instead of failing.
       char byte = 0;
       const ssize_t peeked = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (peeked >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      const int err = errno;
+      if (peeked >= 0 || (err != EAGAIN && err != EWOULDBLOCK)) {
         if (peeked > 0) {
-          ResumeReadingLocked();  // the io thread reads what came (and fails the connection)
+          PerformLocked(own_.NeedReader());  // the io thread reads it (and fails the connection)
         } else {
-          reader_ = Reader::kIo;  // nobody reads until the io thread has failed it
-          PostFailLocked(peeked == 0 ? "connection closed by the server"
-                                     : std::string("read: ") + std::strerror(errno));
+          PerformLocked(own_.Broken(), peeked == 0 ? "connection closed by the server"
+                                                   : std::string("read: ") + std::strerror(err));
         }
         // After the Fail() posted above: OnSubmit() then finds the connection down.
         asio::post(io_, [this, c = Command{std::move(wire), deadline, std::move(done)}]() mutable {
@@ -187,37 +184,27 @@ class RedisConnection::Impl {
       }
       mux_.Add({std::move(wire), deadline, std::move(done)});
       std::vector<Completion> expired;  // none: it was in time, and alone
-      const std::string_view out = mux_.PrepareWrite(now, expired);
-      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n != static_cast<ssize_t>(out.size())) {
-        // Rare (a full socket buffer): the io thread writes the rest and reads.
-        const int err = errno;
-        if (n > 0) mux_.CommitWrite(static_cast<std::size_t>(n));
-        writing_ = true;
-        if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-          reader_ = Reader::kIo;
-          PostFailLocked(std::string("write: ") + std::strerror(err));
-        } else {
-          ResumeReadingLocked();
-          asio::post(io_, [this, gen = gen_] { WriteRest(gen); });
-        }
-        return true;
+      switch (FlushLocked(now, expired)) {
+        case Flush::kAll:
+          claim = own_.TryClaim();  // from kNobody, checked above: always granted
+          fd = fd_;
+          break;
+        case Flush::kPartial:  // rare (a full socket buffer): the io thread writes the rest
+          PerformLocked(own_.NeedReader());
+          return true;
+        case Flush::kFailed:  // FlushLocked() has posted the Fail()
+          return true;
       }
-      mux_.CommitWrite(out.size());
-      reader_ = Reader::kCaller;
-      gen = gen_;
-      fd = fd_;
     }
-    ReadDirect(fd, gen, deadline);
+    ReadDirect(fd, *claim, deadline);
     return true;
   }
 
   // Reads until the first reply (the caller's) is in, the deadline passes or the
-  // connection fails; then hands reading back (kNone when idle, else the io thread). The
-  // bytes go to a buffer of this thread, and are parsed under mu_ after checking that
-  // the connection is still the one this thread read from: a Fail() meanwhile (which
-  // resets the parser) leaves them unused.
-  void ReadDirect(int fd, std::uint64_t gen, Deadline deadline) {
+  // connection fails; then gives the read side back as own_ says. The bytes go to a
+  // buffer of this thread, and are parsed under mu_ only while the claim still holds: a
+  // Fail() meanwhile (which resets the parser) leaves them unused.
+  void ReadDirect(int fd, const ReadOwnership::Claim& claim, Deadline deadline) {
     std::optional<std::string> fail;
     std::vector<Completion> done;
     std::array<char, 4096> buf;
@@ -243,7 +230,7 @@ class RedisConnection::Impl {
         fail = std::string("read: ") + std::strerror(errno);
       } else {
         std::lock_guard lock(mu_);
-        if (gen != gen_) break;
+        if (!own_.Holds(claim)) break;
         if (Status fed = mux_.Feed(buf.data(), static_cast<std::size_t>(n)); !fed.ok()) {
           fail = fed.error().message();
         } else {
@@ -254,18 +241,12 @@ class RedisConnection::Impl {
     }
     {
       std::lock_guard lock(mu_);
-      if (gen != gen_) {
-        // Fail() ran while this thread read: it shut the socket down and left closing it
-        // to this thread, which alone still uses the descriptor.
-        ::close(fd);
-      } else if (fail) {
-        reader_ = Reader::kIo;  // nobody reads until the io thread has failed it
-        PostFailLocked(*fail);
-      } else if (own && mux_.in_flight() == 0 && mux_.waiting() == 0 && !writing_) {
-        reader_ = Reader::kNone;
-      } else {
-        ResumeReadingLocked();  // others' replies are still due
-      }
+      const ReadOwnership::Steps steps =
+          fail ? own_.Failed(claim) : own_.Release(claim, BusyLocked());
+      // Fail() ran while this thread read: it shut the socket down and left closing it
+      // to this thread, which alone still uses the descriptor.
+      if (steps.close) ::close(fd);
+      PerformLocked(steps, fail.value_or(""));
     }
     RunAll(done);
   }
@@ -303,35 +284,25 @@ class RedisConnection::Impl {
     });
   }
 
-  // The io thread reads again: the descriptor goes back to its reactor and a read is
-  // started, from whichever thread holds mu_ (nothing else touches socket_ meanwhile: the
-  // io thread has no operation on it while reader_ is not kIo).
-  void ResumeReadingLocked() {
-    reader_ = Reader::kIo;
+  // Anything in flight, waiting to be written, being written or about to be flushed.
+  bool BusyLocked() const {
+    return mux_.in_flight() != 0 || mux_.waiting() != 0 || writing_ || flush_posted_;
+  }
+
+  // Carries out what own_ decided, from whichever thread holds mu_. Handing the
+  // descriptor to the io thread's reactor or taking it out touches socket_, which nobody
+  // else uses meanwhile: the io thread has no operation on it unless it holds the read
+  // side. `why`: for a step that fails the connection.
+  void PerformLocked(const ReadOwnership::Steps& steps, const std::string& why = "") {
     error_code ec;
-    socket_.assign(protocol_, fd_, ec);
-    if (ec) return PostFailLocked("socket: " + ec.message());
-    StartRead(gen_);
-    if (rest_waits_) {
-      rest_waits_ = false;
-      asio::post(io_, [this, gen = gen_] { WriteRest(gen); });
+    if (steps.park) socket_.release(ec);
+    if (steps.start_io_read) {
+      socket_.assign(protocol_, fd_, ec);
+      if (!ec) StartRead(gen_);
     }
-  }
-
-  // A command was added that no caller will read the reply of: the io thread must read.
-  void EnsureReaderLocked() {
-    if (reader_ == Reader::kNone) ResumeReadingLocked();
-  }
-
-  // Nothing is in flight after a read by the io thread: it stops watching the socket so
-  // that the next caller may read its reply itself.
-  bool ParkLocked() {
-    if (mux_.in_flight() != 0 || mux_.waiting() != 0 || writing_ || flush_posted_) return false;
-    error_code ec;
-    socket_.release(ec);
-    if (ec) return false;
-    reader_ = Reader::kNone;
-    return true;
+    if (ec) return PerformLocked(own_.Broken(), "socket: " + ec.message());
+    if (steps.write_rest) asio::post(io_, [this, gen = gen_] { WriteRest(gen); });
+    if (steps.fail) PostFailLocked(why);
   }
 
   void OnSubmit(Command c) {
@@ -349,7 +320,7 @@ class RedisConnection::Impl {
         {
           std::lock_guard lock(mu_);
           mux_.Add(std::move(c));
-          EnsureReaderLocked();
+          PerformLocked(own_.NeedReader());
           FlushLocked(now, expired);
         }
         RunAll(expired);
@@ -486,7 +457,7 @@ class RedisConnection::Impl {
     {
       std::lock_guard lock(mu_);
       state_ = State::kConnected;
-      reader_ = Reader::kIo;
+      own_.Connected();
       fd_ = socket_.native_handle();
       // The handshake goes first in the pipeline; whatever waited for the connection follows.
       mux_.Connected(Where(), std::move(handshake));
@@ -530,15 +501,18 @@ class RedisConnection::Impl {
 
   // Writes what the multiplexer has to write, from whichever thread holds mu_: a
   // non-blocking send(2) first, which usually takes it all; what the socket does not take
-  // goes to the io thread as an async_write, and later commands wait behind it.
-  void FlushLocked(Deadline now, std::vector<Completion>& expired) {
-    if (writing_ || fd_ < 0) return;
+  // goes to the io thread as an async_write, and later commands wait behind it. kAll
+  // also when there was nothing to write; kPartial also when the io thread was already
+  // writing; kFailed: the connection is failing or gone (a Fail() is posted or ran).
+  Flush FlushLocked(Deadline now, std::vector<Completion>& expired) {
+    if (writing_) return Flush::kPartial;
+    if (fd_ < 0) return Flush::kFailed;
     const std::string_view out = mux_.PrepareWrite(now, expired);
-    if (out.empty()) return;
+    if (out.empty()) return Flush::kAll;
     const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(out.size())) {
       mux_.CommitWrite(out.size());
-      return;
+      return Flush::kAll;
     }
     const int err = errno;
     if (n > 0) mux_.CommitWrite(static_cast<std::size_t>(n));
@@ -549,9 +523,10 @@ class RedisConnection::Impl {
       asio::post(io_, [this, gen, why = std::move(why)] {
         if (gen == gen_) Fail(why);
       });
-      return;
+      return Flush::kFailed;
     }
     asio::post(io_, [this, gen] { WriteRest(gen); });
+    return Flush::kPartial;
   }
 
   void WriteRest(std::uint64_t gen) {
@@ -559,13 +534,13 @@ class RedisConnection::Impl {
     {
       std::lock_guard lock(mu_);
       if (gen != gen_) return;
-      if (reader_ == Reader::kCaller) {
-        // A caller reads (the socket is not the io thread's): the rest waits until the
-        // caller hands reading back, which it does since this command is still due.
-        rest_waits_ = true;
-        return;
-      }
-      if (reader_ == Reader::kNone) ResumeReadingLocked();
+      // While a caller reads, the rest waits until it gives the read side back (busy:
+      // this command is still due), and own_ has this posted again.
+      ReadOwnership::Steps steps = own_.RestToWrite();
+      if (!steps.write_rest) return;
+      steps.write_rest = false;  // here and now
+      PerformLocked(steps);
+      if (own_.reader() != ReadOwnership::Reader::kIo) return;  // broken: a Fail() is posted
       buf = std::make_shared<std::string>(mux_.Unwritten());
     }
     asio::async_write(socket_, asio::buffer(*buf), [this, gen, buf](error_code ec, std::size_t) {
@@ -596,16 +571,21 @@ class RedisConnection::Impl {
         return Fail(fed.error().message());
       }
       std::optional<std::string> fail = ParseReplies();
-      bool parked = false;
+      ReadOwnership::Steps steps;
       {
         std::lock_guard lock(mu_);
         MatchRepliesLocked(done_, fail);
-        if (!fail) parked = ParkLocked();
+        // Nothing in flight: the io thread stops watching the socket, so that the next
+        // caller may read its reply itself.
+        if (!fail) {
+          steps = own_.IoReadDone(BusyLocked());
+          PerformLocked(steps);
+        }
       }
       RunAll(done_);
       if (gen != gen_) return;
       if (fail) return Fail(*fail);
-      if (!parked) StartRead(gen);
+      if (steps.read_again) StartRead(gen);
     });
   }
 
@@ -619,16 +599,13 @@ class RedisConnection::Impl {
       state_ = State::kDisconnected;
       const int fd = fd_;
       fd_ = -1;
-      const bool caller_reads = reader_ == Reader::kCaller;
-      reader_ = Reader::kIo;
       writing_ = false;
-      rest_waits_ = false;
       failed = mux_.LoseConnection(why);
       error_code ec;
-      if (socket_.is_open()) {
-        socket_.close(ec);
-      } else if (fd >= 0 && caller_reads) {
+      if (own_.Lost().wake_caller) {
         ::shutdown(fd, SHUT_RDWR);  // wakes the reading caller, which closes it
+      } else if (socket_.is_open()) {
+        socket_.close(ec);
       } else if (fd >= 0) {
         ::close(fd);  // nobody reads: nobody else holds it
       }
@@ -656,7 +633,6 @@ class RedisConnection::Impl {
   std::string last_error_ = "never connected";
   std::vector<Endpoint> endpoints_;
   Endpoint::protocol_type protocol_ = Endpoint().protocol();  // of the connected socket
-  bool rest_waits_ = false;  // WriteRest() waits for the reading caller to finish
   // Used by whoever reads (Reader): the replies of one read. The io thread's buffer.
   std::vector<RedisReply> replies_;
   std::array<char, 16384> read_buf_{};
@@ -670,7 +646,7 @@ class RedisConnection::Impl {
   RedisMultiplexer mux_;
   bool writing_ = false;       // the io thread is sending the rest of a write
   bool flush_posted_ = false;  // a FlushLocked() is queued for the io thread
-  Reader reader_ = Reader::kIo;
+  ReadOwnership own_;          // who reads the socket
   std::thread thread_;
 };
 

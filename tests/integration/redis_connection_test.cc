@@ -1,7 +1,8 @@
 // RedisConnection against a real redis-server: what the write path must keep whatever
-// thread sends. Commands are sent from the callers' threads when the socket takes them
-// and by the io thread otherwise (a partial write); either way every byte goes out once,
-// in the order the replies are matched.
+// thread sends, and what the read side's hand-overs (decided by ReadOwnership, unit-tested
+// in store/read_ownership_test.cc) must keep whoever reads. Commands are sent from the
+// callers' threads when the socket takes them and by the io thread otherwise (a partial
+// write); either way every byte goes out once, in the order the replies are matched.
 #include "store/redis_connection.h"
 
 #include <gtest/gtest.h>
@@ -133,6 +134,50 @@ TEST_F(RedisConnectionTest, AServerRestartedWhileIdleIsReconnectedByTheNextComma
   auto n = conn.Execute({"GET", "n"}, In(std::chrono::seconds(5)));
   ASSERT_TRUE(n.ok()) << n.error().message();
   EXPECT_EQ(n->str, "800");
+}
+
+// A caller that found the connection idle reads its own reply; when its deadline passes
+// first (the server is stopped), the io thread takes the reading over: the late reply,
+// once the server runs again, answers the command it belongs to and nobody else, and the
+// callers after it get their own replies, read by themselves again once it is idle.
+TEST_F(RedisConnectionTest, ALateReplyToACallerThatGaveUpReadingGoesToNobodyElse) {
+  RedisConnection conn(ParseOrDie(server_->unix_url()));
+  ASSERT_TRUE(conn.Execute({"SET", "n", "0"}, In(std::chrono::seconds(5))).ok());
+  server_->Pause();
+  auto late =
+      conn.Execute({"INCR", "n"}, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().kind(), ErrorKind::kTimeout);
+  server_->Resume();
+  for (int i = 2; i <= 20; ++i) {
+    auto incr = conn.Execute({"INCR", "n"}, In(std::chrono::seconds(5)));
+    ASSERT_TRUE(incr.ok()) << incr.error().message();
+    EXPECT_EQ(incr->integer, i);  // the late INCR counted 1, and its reply went to nobody
+  }
+}
+
+// The server goes away while a caller reads its own reply: the caller is woken by the
+// connection's failure (its command fails as unavailable, not at its deadline), and the
+// next command reconnects.
+TEST_F(RedisConnectionTest, AConnectionLostWhileACallerReadsFailsItsCommandAndReconnects) {
+  RedisConnection::Options options;
+  options.reconnect_backoff = std::chrono::milliseconds(0);
+  RedisConnection conn(ParseOrDie(server_->unix_url()), options);
+  ASSERT_TRUE(conn.Execute({"PING"}, In(std::chrono::seconds(5))).ok());
+  server_->Pause();
+  std::thread killer([&] {
+    // Most likely the caller reads by then; killed earlier, its command fails the same way.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server_->Kill();
+  });
+  auto lost = conn.Execute({"PING"}, In(std::chrono::seconds(30)));
+  killer.join();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().kind(), ErrorKind::kUnavailable) << lost.error().message();
+  ASSERT_TRUE(server_->Restart().ok());
+  auto again = conn.Execute({"PING"}, In(std::chrono::seconds(5)));
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->str, "PONG");
 }
 
 }  // namespace
