@@ -101,22 +101,23 @@ Result<Json> Admin::Show(const policy::Subject& subject) {
               {"destinations", policy::ToString(limit.destinations)},
               {"windows", Json::array()}};
     std::vector<policy::Rate> rates = limit.rates;
-    if (const policy::Override* o = policy::FindOverride(config_, limit, value)) {
+    const policy::Override* o = policy::FindOverride(config_, limit, value);
+    if (o != nullptr) {
       rates = o->rates;
       l["override"] = o->exact.empty() ? "*@" + o->domain : o->exact;
       if (o->action) l["action"] = policy::ToString(*o->action);
     }
     for (const policy::Rate& r : rates)
-      l["windows"].push_back(WindowJson(ViewWindow(limit, r, *windows, *now)));
-    if (limit.max_recipient_domains.count > 0) {
+      l["windows"].push_back(WindowJson(ViewWindow(limit, r, *windows, *now, o)));
+    const policy::Limit::MaxDomains& max_domains = policy::MaxRecipientDomains(limit, o);
+    if (max_domains.count > 0) {
       const std::string set = policy::LockKey(config_.store.key_prefix, subject.kind, value) +
                               std::string(layout::kDomainsSuffix);
-      auto seen = backend_.Distinct(set, *now - limit.max_recipient_domains.window_s * 1'000'000);
+      auto seen = backend_.Distinct(set, *now - max_domains.window_s * 1'000'000);
       if (!seen.ok()) return seen.error();
-      l["recipient_domains"] = {
-          {"seen", *seen},
-          {"max", limit.max_recipient_domains.count},
-          {"window", policy::PeriodText(limit.max_recipient_domains.window_s)}};
+      l["recipient_domains"] = {{"seen", *seen},
+                                {"max", max_domains.count},
+                                {"window", policy::PeriodText(max_domains.window_s)}};
     }
     j["limits"].push_back(l);
   }
@@ -164,7 +165,7 @@ Result<Json> Admin::Top(int count) {
             ? nullptr
             : policy::FindOverride(config_, *limit, subject.substr(colon + 1));
     for (const policy::Rate& rate : o ? o->rates : limit->rates) {
-      const WindowView v = ViewWindow(*limit, rate, *windows, *now);
+      const WindowView v = ViewWindow(*limit, rate, *windows, *now, o);
       if (v.fill() >= row.fill) {
         row.fill = v.fill();
         row.json["window"] = v.rate;

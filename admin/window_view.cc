@@ -9,14 +9,14 @@
 
 namespace floodgate::admin {
 WindowView ViewWindow(const policy::Limit& limit, const policy::Rate& rate,
-                      const policy::StoredWindows& windows, Micros now) {
-  WindowSpec w = policy::LimitWindow(limit, rate);
+                      const policy::StoredWindows& windows, Micros now, const policy::Override* o) {
+  WindowSpec w = policy::LimitWindow(limit, rate, o);
   const auto it = windows.find(w.period_us);
   policy::WindowState state = it == windows.end() ? policy::WindowState{} : it->second;
   WindowView v;
   v.amount = rate.amount;
   v.capacity = rate.burst > 0 ? rate.burst : rate.amount;
-  const std::int64_t factor = limit.adaptive.factor_milli;
+  const std::int64_t factor = policy::AdaptiveFactor(limit, o);
   if (policy::Adapts(w, factor)) {
     policy::Roll(w, factor, state, now);  // as the next check will see it
     v.adaptive = true;

@@ -31,8 +31,10 @@ struct WindowView {
 
 // One window of `limit` at its `rate` (the limit's own or an override's), judged as the
 // check judges it (policy::LimitWindow, and the adaptive amount).
+// `o` (may be null) is the override that applies to the subject.
 WindowView ViewWindow(const policy::Limit& limit, const policy::Rate& rate,
-                      const policy::StoredWindows& windows, Micros now);
+                      const policy::StoredWindows& windows, Micros now,
+                      const policy::Override* o = nullptr);
 
 // "1h 2m", "36s", "now": a short human duration.
 std::string HumanDuration(Micros us);

@@ -98,6 +98,10 @@ struct Override {
   std::string limit;   // name of the limit it overrides
   std::vector<Rate> rates;
   std::optional<Action> action;
+  // A subject known to be different (a newsletter): its own distinct-domain count, and
+  // adaptive = false to judge it by the override's rates alone.
+  std::optional<Limit::MaxDomains> max_recipient_domains;
+  bool adaptive = true;
   int line = 0;
 };
 

@@ -190,6 +190,12 @@ std::string DescribeConfig(const Config& c) {
                        o.exact.empty() ? "*@" + o.domain : o.exact, o.limit, o.line,
                        o.action ? fmt::format(", action {}", ToString(*o.action)) : "");
     DescribeRates(out, o.rates, "    ");
+    if (o.max_recipient_domains) {
+      out += fmt::format("    locks above {} distinct recipient domains within {}\n",
+                         o.max_recipient_domains->count,
+                         FormatDuration(o.max_recipient_domains->window_s));
+    }
+    if (!o.adaptive) out += "    not adaptive: judged by these rates alone\n";
   }
 
   out += "\nexempt (never limited):\n";

@@ -360,7 +360,11 @@ bool ParseOverrideSubject(ConfigReader& r, const TomlValue& v, Override* o) {
 bool ReadOverride(ConfigReader& r, const TomlValue& t, Override* o) {
   constexpr std::string_view kWhere = "[[override]]";
   if (!r.ExpectTable(t, kWhere)) return false;
-  if (!r.CheckKeys(t, {"subject", "limit", "rate", "burst", "action"}, kWhere)) return false;
+  if (!r.CheckKeys(
+          t, {"subject", "limit", "rate", "burst", "action", "max_recipient_domains", "adaptive"},
+          kWhere)) {
+    return false;
+  }
   o->line = ConfigReader::Line(t);
   std::string unused;
   if (!r.Require(t, "subject", kWhere) || !r.GetString(t, "subject", &unused) ||
@@ -368,6 +372,21 @@ bool ReadOverride(ConfigReader& r, const TomlValue& t, Override* o) {
       !r.Require(t, "limit", kWhere) || !r.GetString(t, "limit", &o->limit) ||
       !ReadRates(r, t, kWhere, &o->rates)) {
     return false;
+  }
+  if (const TomlValue* md = ConfigReader::Find(t, "max_recipient_domains")) {
+    Limit::MaxDomains m;
+    if (!ReadDistinct(r, *md, "max_recipient_domains", 10'000, &m.count, &m.window_s)) {
+      return false;
+    }
+    o->max_recipient_domains = m;
+  }
+  if (const TomlValue* a = ConfigReader::Find(t, "adaptive")) {
+    if (!a->is_boolean() || a->as_boolean()) {
+      return r.Fail(*a,
+                    "adaptive in an override can only be false (judge this subject by the "
+                    "override's rates alone)");
+    }
+    o->adaptive = false;
   }
   if (ConfigReader::Find(t, "action") == nullptr) return true;
   Action action = Action::kTempfail;
@@ -449,6 +468,15 @@ bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* conf
       return r.FailAt(line, fmt::format("override for {} cannot apply to limit \"{}\", whose "
                                         "subject is \"{}\"",
                                         subject, o.limit, ToString(limit->second->subject)));
+    }
+    if (o.max_recipient_domains && (limit->second->traffic.Has(Traffic::kInbound) ||
+                                    o.subject == SubjectKind::kSenderDomain)) {
+      return r.FailAt(o.line, fmt::format("override for {} cannot set max_recipient_domains: "
+                                          "limit \"{}\" {}",
+                                          subject, o.limit,
+                                          o.subject == SubjectKind::kSenderDomain
+                                              ? "counts sender domains"
+                                              : "is an inbound limit, which never locks"));
     }
     auto [it, inserted] = seen.emplace(subject + " " + o.limit, &o);
     if (!inserted) {

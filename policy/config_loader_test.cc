@@ -153,6 +153,45 @@ adaptive = { factor = 2.5, floor = ["10/1m", "200/1d"] }
   EXPECT_EQ(l.adaptive.FloorFor(86400), 200);
 }
 
+TEST(ConfigLoaderTest, AnOverrideMaySetItsOwnDomainCountAndTurnAdaptiveOff) {
+  Result<Config> c = ParseConfig(R"([[limit]]
+name = "submission"
+subject = "account"
+rate = ["300/1h"]
+max_recipient_domains = { count = 30, window = "1h" }
+adaptive = { factor = 10, floor = ["50/1h"] }
+
+[[override]]
+subject = "account:news@example.org"
+limit = "submission"
+rate = ["5000/1h"]
+max_recipient_domains = { count = 5000, window = "1h" }
+adaptive = false
+)",
+                                 "override.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const Override& o = c->overrides.at(0);
+  ASSERT_TRUE(o.max_recipient_domains.has_value());
+  EXPECT_EQ(o.max_recipient_domains->count, 5000);
+  EXPECT_FALSE(o.adaptive);
+  for (const char* bad : {"adaptive = true", "adaptive = 3"}) {
+    Result<Config> r = ParseConfig(std::string(R"([[limit]]
+name = "submission"
+subject = "account"
+rate = ["300/1h"]
+[[override]]
+subject = "account:news@example.org"
+limit = "submission"
+rate = ["5000/1h"]
+)") + bad + "\n",
+                                   "bad.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(
+        Contains(r.error().message(), "bad.toml:9: adaptive in an override can only be false"))
+        << r.error().message();
+  }
+}
+
 TEST(ConfigLoaderTest, TheShippedAccountLimitUsesBothSignals) {
   const Config c = MustLoad(std::string(FLOODGATE_TEST_DATA) + "/../../deploy/floodgate.toml");
   const Limit& l = c.limits.at(0);

@@ -77,10 +77,19 @@ WindowSpec ToWindow(const Rate& rate) {
   return w;
 }
 
-WindowSpec LimitWindow(const Limit& limit, const Rate& rate) {
+std::int64_t AdaptiveFactor(const Limit& limit, const Override* o) {
+  return o != nullptr && !o->adaptive ? 0 : limit.adaptive.factor_milli;
+}
+
+const Limit::MaxDomains& MaxRecipientDomains(const Limit& limit, const Override* o) {
+  return o != nullptr && o->max_recipient_domains ? *o->max_recipient_domains
+                                                  : limit.max_recipient_domains;
+}
+
+WindowSpec LimitWindow(const Limit& limit, const Rate& rate, const Override* o) {
   WindowSpec w = ToWindow(rate);
   w.lock_threshold = std::int64_t{limit.lock_after} * rate.amount;
-  if (limit.adaptive.factor_milli > 0) {
+  if (AdaptiveFactor(limit, o) > 0) {
     // The floor never exceeds the ceiling (an override's amount may be lower).
     w.floor_amount = std::min(limit.adaptive.FloorFor(rate.period_s), rate.amount);
     w.rise_ppm = RisePpm(w.period_us);
@@ -164,11 +173,16 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     // A message-counted limit charged earlier in the transaction charges nothing more, but
     // each further recipient's domain still counts (else one message to a hundred domains
     // would pass unseen).
-    const bool domains_only =
-        cost == 0 && !inbound && !lock_only && limit.max_recipient_domains.count > 0;
-    if (cost == 0 && !lock_only && !domains_only) continue;
+    const bool domains_only = cost == 0 && !inbound && !lock_only;
+    if (cost == 0 && !lock_only && !domains_only) continue;  // inbound: nothing to ask
+    if (domains_only && limit.max_recipient_domains.count == 0 && config.overrides.empty()) {
+      continue;
+    }
     const std::optional<std::string> value = SubjectValue(limit, facts);
     if (!value) continue;
+    const Override* o = FindOverride(config, limit, *value);
+    const Limit::MaxDomains& max_domains = MaxRecipientDomains(limit, o);
+    if (domains_only && (max_domains.count == 0 || event.domains.empty())) continue;
 
     PlannedLimit p;
     p.limit = &limit;
@@ -177,7 +191,7 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     p.rates = limit.rates;
     p.action = limit.action;
     p.lock_only = lock_only || domains_only;
-    if (const Override* o = FindOverride(config, limit, *value)) {
+    if (o != nullptr) {
       p.rates = o->rates;
       if (o->action) p.action = *o->action;
     }
@@ -189,8 +203,8 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     check.key = subject_key + LimitKeySuffix(limit);
     // A lock-only check has no windows: it charges, refuses and counts nothing itself.
     if (!p.lock_only) {
-      for (const Rate& r : p.rates) check.windows.push_back(LimitWindow(limit, r));
-      check.adaptive_factor_milli = limit.adaptive.factor_milli;
+      for (const Rate& r : p.rates) check.windows.push_back(LimitWindow(limit, r, o));
+      check.adaptive_factor_milli = AdaptiveFactor(limit, o);
     }
     check.cost = cost;
     check.strict = limit.mode == Mode::kStrict;
@@ -203,14 +217,14 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
       check.networks_window_us = limit.max_networks.window_s * kMicrosPerSecond;
     }
 
-    if (!inbound && !lock_only && limit.max_recipient_domains.count > 0) {
+    if (!inbound && !lock_only && max_domains.count > 0) {
       const bool external_only = limit.destinations == Destinations::kExternal;
       const std::span<const std::string> domains =
           event.stage == Stage::kRecipient || !external_only ? event.domains
                                                              : event.external_domains;
       check.domains.assign(domains.begin(), domains.end());
-      check.max_domains = limit.max_recipient_domains.count;
-      check.domains_window_us = limit.max_recipient_domains.window_s * kMicrosPerSecond;
+      check.max_domains = max_domains.count;
+      check.domains_window_us = max_domains.window_s * kMicrosPerSecond;
     }
 
     if (p.action == Action::kHold || limit.locked_action == LockedAction::kHold) {

@@ -100,7 +100,13 @@ std::string HeldKey(const std::string& prefix, SubjectKind kind, std::string_vie
 WindowSpec ToWindow(const Rate& rate);
 // ToWindow for one window of `limit` (its own rate or an override's): with the limit's
 // lock threshold and, when it is adaptive, the window's floor and rise.
-WindowSpec LimitWindow(const Limit& limit, const Rate& rate);
+// `o` (may be null) is the override that applies: adaptive = false there turns the floor off.
+WindowSpec LimitWindow(const Limit& limit, const Rate& rate, const Override* o = nullptr);
+
+// The limit's adaptive factor (x 1000) and distinct-domain setting for a subject that `o`
+// (may be null) overrides.
+std::int64_t AdaptiveFactor(const Limit& limit, const Override* o);
+const Limit::MaxDomains& MaxRecipientDomains(const Limit& limit, const Override* o);
 
 // The override that applies to `limit` for the subject value `value`, most specific first
 // (exact value, then its domain), or null. The milter and floodgatectl both use it, so an

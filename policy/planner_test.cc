@@ -380,6 +380,28 @@ TEST_F(PlannerSignalsTest, EveryRecipientOfAMessageCountedLimitBringsItsDomain) 
   EXPECT_TRUE(MakePlan(config_, SmtpFacts(), e).checks.empty());
 }
 
+TEST_F(PlannerSignalsTest, AnOverrideMayTurnAdaptiveOffAndSetItsOwnDomainCount) {
+  Override o;
+  o.exact = "alice@example.org";
+  o.limit = "submission";
+  o.rates = {R(5000, 3600)};
+  o.adaptive = false;
+  o.max_recipient_domains = Limit::MaxDomains{5000, 3600};
+  config_.overrides = {o};
+  Event e;
+  e.domains = one_;
+  e.external_domains = one_;
+  const Plan p = MakePlan(config_, SmtpFacts(), e);
+  ASSERT_EQ(p.checks.size(), 1u);
+  EXPECT_EQ(p.checks[0].adaptive_factor_milli, 0);
+  EXPECT_EQ(p.checks[0].windows.at(0).floor_amount, 0);
+  EXPECT_EQ(p.checks[0].max_domains, 5000);
+  // Everybody else keeps the limit's own.
+  const Plan bob = MakePlan(config_, SmtpFacts("bob@example.org"), e);
+  EXPECT_EQ(bob.checks.at(0).adaptive_factor_milli, 10'000);
+  EXPECT_EQ(bob.checks[0].max_domains, 30);
+}
+
 TEST_F(PlannerSignalsTest, AnOverrideSetsTheCeilingAndTheFloorStaysBelowIt) {
   Override o;
   o.exact = "alice@example.org";
