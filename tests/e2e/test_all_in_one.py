@@ -15,7 +15,8 @@ tests expect is derived from those numbers.
   the local user alice, are all accepted; alice's own authenticated sending then gets
   exactly what bob (no inbound traffic) gets;
 - submission: a hijacked account bursting to external domains is held to its smallest
-  window and locked (`event=locked ... traffic=submission`);
+  window (for a new account with adaptive limits: that window's floor) and locked
+  (`event=locked ... traffic=submission`);
 - destinations = "external": mail between local users is free, external mail counts;
 - relay: an unauthenticated client in trusted_networks is held to the per-ip limit;
 - local: sendmail mail over its sender limit stays in the maildrop queue.
@@ -115,9 +116,13 @@ class Site:
             return limit
 
         self.account, self.ip, self.sender = only("account"), only("ip"), only("sender")
-        # The smallest window of the account limit refuses a burst first.
-        self.burst, self.burst_period = min((parse_rate(r) for r in self.account["rate"]),
-                                            key=lambda r: r[1])
+        # The smallest window of the account limit refuses a burst first. The accounts of
+        # these tests are new: with adaptive limits that window allows its floor.
+        amount, self.burst_period = min((parse_rate(r) for r in self.account["rate"]),
+                                        key=lambda r: r[1])
+        floors = dict((p, a) for a, p in (parse_rate(f) for f in
+                                          self.account.get("adaptive", {}).get("floor", [])))
+        self.burst = floors.get(self.burst_period, amount)
         self.lock_after = self.account["lock_after"]
         [(self.ip_amount, self.ip_period)] = [parse_rate(r) for r in self.ip["rate"]]
         self.sender_smallest = min(parse_rate(r)[0] for r in self.sender["rate"])
