@@ -65,6 +65,9 @@ struct Limit {
     int count = 0;
     std::int64_t window_s = 0;
   } max_recipient_domains;
+  // An override of this limit sets max_recipient_domains (set by the loader, so that the
+  // planner need not look for such overrides on every recipient).
+  bool counts_recipient_domains = false;
   // Each subject's own normal tightens the limit (policy/adaptive.h): per window, the
   // amount used is factor x the subject's usual peak, never below the floor of the same
   // period and never above the window's own (or an override's) amount. factor_milli = 0:

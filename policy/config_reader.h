@@ -90,6 +90,15 @@ std::string ToLowerAscii(std::string_view s);
 // overrides refer to existing limits of the same subject kind. Defined in config_limits.cc.
 bool ReadLimitsAndOverrides(ConfigReader& r, const TomlValue& root, Config* config);
 
+// `{ count = N, window = "1h" }` of max_networks and max_recipient_domains (`key`), count
+// from 1 to max_count. Defined in config_signals.cc.
+bool ReadDistinct(ConfigReader& r, const TomlValue& v, const std::string& key, int max_count,
+                  int* count_out, std::int64_t* window_out);
+
+// adaptive = { factor, floor = [...] } of `limit`, whose rates are read already. Defined in
+// config_signals.cc.
+bool ReadAdaptive(ConfigReader& r, const TomlValue& v, Limit* limit);
+
 // Reads the mail keys of [alerts] (mail_to, mail_events, mail_from, sendmail_path) and
 // fills in mail_from's default. Defined in config_alerts.cc.
 bool ReadAlertMail(ConfigReader& r, const TomlValue& alerts, AlertsConfig* a);

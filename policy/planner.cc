@@ -173,11 +173,10 @@ Plan MakePlan(const Config& config, const Facts& facts, const Event& event) {
     // A message-counted limit charged earlier in the transaction charges nothing more, but
     // each further recipient's domain still counts (else one message to a hundred domains
     // would pass unseen).
-    const bool domains_only = cost == 0 && !inbound && !lock_only;
-    if (cost == 0 && !lock_only && !domains_only) continue;  // inbound: nothing to ask
-    if (domains_only && limit.max_recipient_domains.count == 0 && config.overrides.empty()) {
-      continue;
-    }
+    const bool domains_only =
+        cost == 0 && !inbound && !lock_only &&
+        (limit.max_recipient_domains.count > 0 || limit.counts_recipient_domains);
+    if (cost == 0 && !lock_only && !domains_only) continue;
     const std::optional<std::string> value = SubjectValue(limit, facts);
     if (!value) continue;
     const Override* o = FindOverride(config, limit, *value);
