@@ -126,6 +126,91 @@ struct SetBlock {
     return b;
   }
   static void Destroy(SetBlock* b) { std::free(b); }
+
+  // Adds `hashes` to the `kind` set of `set`: forgets what left its window, keeps at most
+  // `cap` entries of the kind (the oldest go) and sets *count to how many it holds. Returns
+  // the block, reallocated (and the old one destroyed) when it had to grow.
+  static SetBlock* See(SetBlock* set, SetKind kind, std::span<const std::uint64_t> hashes,
+                       std::size_t cap, Micros window_us, Micros now, std::int64_t* count) {
+    set->window_us[static_cast<int>(kind)] = window_us;
+    std::uint16_t kept = 0;
+    std::size_t of_kind = 0;
+    for (std::uint16_t i = 0; i < set->n; ++i) {
+      const state::SeenNetwork& e = set->seen()[i];
+      if (e.seen <= now - set->Window(KindOf(e))) continue;
+      of_kind += KindOf(e) == kind ? 1 : 0;
+      set->seen()[kept++] = e;
+    }
+    set->n = kept;
+    for (const std::uint64_t raw : hashes) {
+      const std::uint64_t hash = Tag(raw, kind);
+      state::SeenNetwork* entry = nullptr;
+      for (std::uint16_t i = 0; i < set->n; ++i) {
+        if (set->seen()[i].hash == hash) entry = &set->seen()[i];
+      }
+      if (entry == nullptr) {
+        for (; of_kind >= cap; --of_kind) {  // the oldest of this kind goes
+          state::SeenNetwork* oldest = set->OldestOf(kind);
+          *oldest = set->seen()[set->n - 1];
+          --set->n;
+        }
+        if (set->n == set->cap) set = set->Grown();
+        entry = &set->seen()[set->n++];
+        ++of_kind;
+      }
+      *entry = {hash, now};
+    }
+    *count = static_cast<std::int64_t>(of_kind);
+    return set;
+  }
+
+  // `old` (may be null) with its `kind` entries replaced by the live ones of `seen` (a
+  // state file's record), as a new block; null when nothing is left. `old` stays as it is.
+  static SetBlock* Restored(const SetBlock* old, std::string_view key, SetKind kind,
+                            Micros window_us, std::span<const state::SeenNetwork> seen,
+                            Micros now) {
+    std::vector<state::SeenNetwork> entries;
+    Micros windows[2] = {0, 0};
+    if (old != nullptr) {
+      for (const state::SeenNetwork& e : old->span()) {
+        if (KindOf(e) != kind) entries.push_back(e);
+      }
+      std::copy(std::begin(old->window_us), std::end(old->window_us), windows);
+    }
+    windows[static_cast<int>(kind)] = window_us;
+    for (const state::SeenNetwork& e : seen) {
+      if (entries.size() >= 0xffff) break;
+      if (e.seen > now - window_us) entries.push_back({Tag(e.hash, kind), e.seen});
+    }
+    if (entries.empty()) return nullptr;
+    SetBlock* b = Make(key, entries.size());
+    std::copy(std::begin(windows), std::end(windows), b->window_us);
+    b->n = static_cast<std::uint16_t>(entries.size());
+    std::copy(entries.begin(), entries.end(), b->seen());
+    if (b->ExpiresAt() > now) return b;
+    Destroy(b);
+    return nullptr;
+  }
+
+ private:
+  state::SeenNetwork* OldestOf(SetKind kind) {
+    state::SeenNetwork* oldest = nullptr;
+    for (std::uint16_t i = 0; i < n; ++i) {
+      state::SeenNetwork* e = &seen()[i];
+      if (KindOf(*e) == kind && (oldest == nullptr || e->seen < oldest->seen)) oldest = e;
+    }
+    return oldest;
+  }
+  // A copy with twice the room (at most 0xffff entries); destroys this one.
+  SetBlock* Grown() {
+    SetBlock* bigger =
+        Make(key(), std::min<std::size_t>(std::max<std::size_t>(2u * cap, 1), 0xffff));
+    std::copy(std::begin(window_us), std::end(window_us), bigger->window_us);
+    bigger->n = n;
+    std::copy(seen(), seen() + n, bigger->seen());
+    Destroy(this);
+    return bigger;
+  }
 };
 
 // A list (events, queue ids) in one allocation: header, key, then the items packed oldest

@@ -125,87 +125,26 @@ class MemoryStore::Hold {
 std::int64_t MemoryStore::SeeLocked(const std::string& lock_key, SetKind kind,
                                     std::span<const std::uint64_t> hashes, std::int64_t cap,
                                     Micros window_us, Micros now) {
-  // Room for what both sets need, allocated as entries come (most subjects use a few).
-  const auto limit = static_cast<std::size_t>(std::min<std::int64_t>(cap, 0x7fff));
   auto* slot = sets_.Find(lock_key);
   if (slot == nullptr) {
     MakeRoomLocked(sets_);
     slot = &sets_.Insert(SetBlock::Make(lock_key, 1), 0);
   }
-  SetBlock* set = slot->block;
-  set->window_us[static_cast<int>(kind)] = window_us;
-  // Forget what left its window, then count this event's entries.
-  std::uint16_t kept = 0;
-  std::size_t of_kind = 0;
-  for (std::uint16_t i = 0; i < set->n; ++i) {
-    const state::SeenNetwork& e = set->seen()[i];
-    if (e.seen <= now - set->Window(SetBlock::KindOf(e))) continue;
-    of_kind += SetBlock::KindOf(e) == kind ? 1 : 0;
-    set->seen()[kept++] = e;
-  }
-  set->n = kept;
-  for (const std::uint64_t raw : hashes) {
-    const std::uint64_t hash = SetBlock::Tag(raw, kind);
-    state::SeenNetwork* entry = nullptr;
-    for (std::uint16_t i = 0; i < set->n; ++i) {
-      if (set->seen()[i].hash == hash) entry = &set->seen()[i];
-    }
-    if (entry == nullptr) {
-      while (of_kind >= limit) {  // the oldest of this kind goes
-        state::SeenNetwork* oldest = nullptr;
-        for (std::uint16_t i = 0; i < set->n; ++i) {
-          state::SeenNetwork* e = &set->seen()[i];
-          if (SetBlock::KindOf(*e) == kind && (oldest == nullptr || e->seen < oldest->seen)) {
-            oldest = e;
-          }
-        }
-        *oldest = set->seen()[--set->n];
-        --of_kind;
-      }
-      if (set->n == set->cap) {
-        SetBlock* bigger = SetBlock::Make(
-            lock_key, std::min<std::size_t>(std::max<std::size_t>(2u * set->cap, 1), 0xffff));
-        std::copy(std::begin(set->window_us), std::end(set->window_us), bigger->window_us);
-        bigger->n = set->n;
-        std::copy(set->seen(), set->seen() + set->n, bigger->seen());
-        SetBlock::Destroy(std::exchange(slot->block, bigger));
-        set = bigger;
-      }
-      entry = &set->seen()[set->n++];
-      ++of_kind;
-    }
-    *entry = {hash, now};
-  }
-  slot->expires_s = CoarseSeconds(set->ExpiresAt());
-  return static_cast<std::int64_t>(of_kind);
+  std::int64_t count = 0;
+  slot->block = SetBlock::See(slot->block, kind, hashes,
+                              static_cast<std::size_t>(std::min<std::int64_t>(cap, 0x7fff)),
+                              window_us, now, &count);
+  slot->expires_s = CoarseSeconds(slot->block->ExpiresAt());
+  return count;
 }
 
 void MemoryStore::RestoreSetLocked(std::string_view lock_key, SetKind kind, Micros window_us,
                                    std::span<const state::SeenNetwork> seen, Micros now) {
-  // The other kind's entries stay; this kind's are replaced by the record's live ones.
-  std::vector<state::SeenNetwork> entries;
-  Micros windows[2] = {0, 0};
-  if (auto* slot = sets_.Find(lock_key)) {
-    for (const state::SeenNetwork& e : slot->block->span()) {
-      if (SetBlock::KindOf(e) != kind) entries.push_back(e);
-    }
-    std::copy(std::begin(slot->block->window_us), std::end(slot->block->window_us), windows);
-    sets_.Erase(slot);
-  }
-  windows[static_cast<int>(kind)] = window_us;
-  for (const state::SeenNetwork& e : seen) {
-    if (entries.size() >= 0xffff) break;
-    if (e.seen > now - window_us) entries.push_back({SetBlock::Tag(e.hash, kind), e.seen});
-  }
-  if (entries.empty()) return;
-  SetBlock* b = SetBlock::Make(lock_key, entries.size());
-  std::copy(std::begin(windows), std::end(windows), b->window_us);
-  b->n = static_cast<std::uint16_t>(entries.size());
-  std::copy(entries.begin(), entries.end(), b->seen());
-  if (b->ExpiresAt() <= now) {
-    SetBlock::Destroy(b);
-    return;
-  }
+  auto* slot = sets_.Find(lock_key);
+  SetBlock* b = SetBlock::Restored(slot != nullptr ? slot->block : nullptr, lock_key, kind,
+                                   window_us, seen, now);
+  if (slot != nullptr) sets_.Erase(slot);
+  if (b == nullptr) return;
   MakeRoomLocked(sets_);
   sets_.Insert(b, CoarseSeconds(b->ExpiresAt()));
 }
