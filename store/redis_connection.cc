@@ -9,12 +9,12 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
-#include <future>
 #include <mutex>
 #include <string_view>
 #include <thread>
 
 #include "store/maxmemory_policy.h"
+#include "store/one_shot.h"
 #include "store/read_ownership.h"
 #include "store/redis_multiplexer.h"
 #include "store/sentinel_client.h"
@@ -129,18 +129,16 @@ class RedisConnection::Impl {
   }
 
   // Sends and reads the reply itself when the connection is idle (ExecuteDirect()), else
-  // Submit() and wait. The promise is shared with the callback: a caller that gave up at
-  // its deadline must not leave another thread completing a destroyed promise.
+  // Submit() and wait. The slot is shared with the callback: a caller that gave up at
+  // its deadline must not leave another thread completing a destroyed one.
   Result<RedisReply> Execute(std::string wire, Deadline deadline) {
-    auto promise = std::make_shared<std::promise<Result<RedisReply>>>();
-    std::future<Result<RedisReply>> reply = promise->get_future();
-    Callback done = [promise](Result<RedisReply> r) { promise->set_value(std::move(r)); };
+    auto reply = std::make_shared<OneShot<Result<RedisReply>>>();
+    Callback done = [reply](Result<RedisReply> r) { reply->Set(std::move(r)); };
     // ExecuteDirect() moves `wire` and `done` only when it takes the command.
     if (!ExecuteDirect(wire, deadline, done)) Submit(std::move(wire), deadline, std::move(done));
-    if (reply.wait_until(deadline) != std::future_status::ready) {
-      return Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
-    }
-    return reply.get();
+    std::optional<Result<RedisReply>> r = reply->WaitUntil(deadline);
+    if (!r) return Error(ErrorKind::kTimeout, "redis: no reply within the deadline");
+    return std::move(*r);
   }
 
  private:

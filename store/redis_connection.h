@@ -6,7 +6,7 @@
 // and Execute() then reads its reply itself, waiting no longer than its deadline: one
 // wake-up of the caller per round trip, none of the io thread. Commands that arrive
 // behind others queue up and go out together in one write by the io thread, woken once
-// for all of them (auto-pipelining); their callers block on a future, and the io thread
+// for all of them (auto-pipelining); their callers wait on a OneShot (one_shot.h), and the io thread
 // (or the caller reading at the time) completes them. When nothing is in flight the io
 // thread stops watching the socket, so the next caller can read its own reply; a server
 // that closed the idle connection is noticed before that caller's command is sent. What
@@ -19,7 +19,7 @@
 // once. On connect it sends AUTH (when the URL has a password) and SELECT, and with
 // Options::warn reads maxmemory-policy (MaxmemoryPolicyWatch). A lost
 // connection fails every pending command with kUnavailable; a caller whose deadline passes
-// gets kTimeout and its late reply is dropped (the pending entry owns its promise). A
+// gets kTimeout and its late reply is dropped (the pending entry owns its completion). A
 // server that stops answering without closing is dropped after Options::stall_timeout.
 //
 // With a redis+sentinel:// URL every connect first asks the sentinels for the master's
