@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "policy/classify.h"
 #include "policy/config_loader.h"
 #include "policy/planner.h"
@@ -55,14 +57,12 @@ struct Options {
 std::vector<LimitCheck> ShippedChecks(const floodgate::policy::Config& config,
                                       const std::string& prefix, std::int64_t subject) {
   floodgate::policy::Facts f;
-  f.account = prefix + "user" + std::to_string(subject) + "@example.org";
+  f.account = fmt::format("{}user{}@example.org", prefix, subject);
   f.sender = f.account;
   f.traffic = floodgate::policy::Traffic::kSubmission;
-  f.client = floodgate::policy::Address::Parse("10." + std::to_string((subject >> 16) & 0xff) +
-                                               "." + std::to_string((subject >> 8) & 0xff) + "." +
-                                               std::to_string(subject & 0xff));
-  const std::string token =
-      floodgate::policy::DomainToken("d" + std::to_string(subject % 3) + ".example");
+  f.client = floodgate::policy::Address::Parse(fmt::format(
+      "10.{}.{}.{}", (subject >> 16) & 0xff, (subject >> 8) & 0xff, subject & 0xff));
+  const std::string token = floodgate::policy::DomainToken(fmt::format("d{}.example", subject % 3));
   floodgate::policy::Event e;
   e.domains = std::span(&token, 1);
   e.external_domains = e.domains;
