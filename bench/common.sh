@@ -3,9 +3,10 @@
 
 # The limits floodgate benchmarks run with, in two plans:
 #   shipped  deploy/floodgate.toml's limits (an account limit with three windows, leaky,
-#            lock_after, max_networks, lock_ttl; an ip limit with one window; a sender
-#            limit for local and relay traffic), with amounts a million times larger (1d
-#            and max_networks at their maximum), so no run reaches them. floodgate-bench's
+#            lock_after, max_networks, max_recipient_domains, adaptive floors, lock_ttl;
+#            an ip limit with one window; a sender limit for local and relay traffic; the
+#            newsletter override), with amounts and floors a million times larger (1d and
+#            the distinct counts at their maximum), so no run reaches them. floodgate-bench's
 #            mail is authenticated submission, so every RCPT is a full check-and-charge of
 #            the account and ip limits that passes;
 #   single   one account limit with one window, nobody reaches it either.
@@ -28,6 +29,8 @@ action = "tempfail"
 mode = "leaky"
 lock_after = 10
 max_networks = { count = 1000000, window = "1h" }
+max_recipient_domains = { count = 10000, window = "1h" }
+adaptive = { factor = 10, floor = ["10000000/1m", "100000000/1h", "300000000/1d"] }
 lock_ttl = "1d"
 
 [[limit]]
@@ -47,6 +50,13 @@ rate = ["100000000/1h", "1000000000/1d"]
 traffic = ["local", "relay"]
 destinations = "external"
 lock_after = 10
+
+[[override]]
+subject = "account:newsletter@example.org"
+limit = "submission"
+rate = ["1000000000/1h"]
+max_recipient_domains = { count = 10000, window = "1h" }
+adaptive = false
 EOF
       ;;
     single) cat <<'EOF'
