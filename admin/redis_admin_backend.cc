@@ -1,9 +1,9 @@
 #include "admin/redis_admin_backend.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <chrono>
-
-#include <fmt/format.h>
 
 #include "floodgate/store_layout.h"
 

@@ -18,6 +18,8 @@
 // --limit shipped sends what policy::MakePlan builds from the shipped deploy/floodgate.toml
 // for one submission RCPT (every limit, network and recipient-domain set and adaptive
 // window included): account N from 10.x.y.z (N), to one of three domains.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,8 +29,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "policy/classify.h"
 #include "policy/config_loader.h"
@@ -60,8 +60,8 @@ std::vector<LimitCheck> ShippedChecks(const floodgate::policy::Config& config,
   f.account = fmt::format("{}user{}@example.org", prefix, subject);
   f.sender = f.account;
   f.traffic = floodgate::policy::Traffic::kSubmission;
-  f.client = floodgate::policy::Address::Parse(fmt::format(
-      "10.{}.{}.{}", (subject >> 16) & 0xff, (subject >> 8) & 0xff, subject & 0xff));
+  f.client = floodgate::policy::Address::Parse(
+      fmt::format("10.{}.{}.{}", (subject >> 16) & 0xff, (subject >> 8) & 0xff, subject & 0xff));
   const std::string token = floodgate::policy::DomainToken(fmt::format("d{}.example", subject % 3));
   floodgate::policy::Event e;
   e.domains = std::span(&token, 1);

@@ -40,22 +40,16 @@ class OneShot {
 
   // The value once Set(), or nullopt when `deadline` passed first. One waiter at most.
   std::optional<T> WaitUntil(std::chrono::steady_clock::time_point deadline) {
+    using std::chrono::steady_clock;
     std::uint32_t s = state_.load(std::memory_order_acquire);
     while (s != kSet) {
-      if (s == kEmpty &&
-          !state_.compare_exchange_weak(s, kSleeping, std::memory_order_acq_rel)) {
+      if (s == kEmpty && !state_.compare_exchange_weak(s, kSleeping, std::memory_order_acq_rel)) {
         continue;  // s now holds what is there
       }
       // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, which is what
       // steady_clock reads on Linux.
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          deadline.time_since_epoch())
-                          .count();
-      if (ns <= std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count()) {
-        break;
-      }
+      const auto ns = std::chrono::nanoseconds(deadline.time_since_epoch()).count();
+      if (steady_clock::now() >= deadline) break;
       const timespec at{static_cast<time_t>(ns / 1'000'000'000),
                         static_cast<long>(ns % 1'000'000'000)};
       if (Futex(FUTEX_WAIT_BITSET_PRIVATE, kSleeping, &at) != 0 && errno == ETIMEDOUT) break;
@@ -71,8 +65,8 @@ class OneShot {
   static constexpr std::uint32_t kSet = 2;
 
   long Futex(int op, std::uint32_t val, const timespec* at) {
-    return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), op, val, at,
-                     nullptr, FUTEX_BITSET_MATCH_ANY);
+    return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), op, val, at, nullptr,
+                     FUTEX_BITSET_MATCH_ANY);
   }
 
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
