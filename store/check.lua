@@ -25,20 +25,30 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
 local function num(s) return tonumber(s) or 0 end
-local function str(x) return string.format('%.0f', x) end
+local function str(x) return string.format('%d', x) end
 local function ms(us) return str(math.max(1, math.ceil(us / 1000))) end
+local now_s = str(now)
 local LEARNED_KEEP = 30 * 86400000000  -- store_layout.h kLearnedKeepUs
 
 -- Exact sliding set of distinct members seen within `window`, capped at cap (oldest go).
+-- Returns how many it holds. Members older than the window are dropped only once it holds
+-- cap (the limit + 1) or more: below that, even with the stale ones it holds no more than
+-- the limit, and all the caller asks is whether the distinct count is above it. Two
+-- redis.calls fewer on nearly every call.
 local function see(key, members, cap, window)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', str(now - window))
   local args = {}
-  for _, m in ipairs(members) do args[#args + 1], args[#args + 2] = str(now), m end
+  for _, m in ipairs(members) do args[#args + 1], args[#args + 2] = now_s, m end
   redis.call('ZADD', key, unpack(args))
-  local extra = redis.call('ZCARD', key) - cap
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', key, 0, extra - 1) end
+  local n = redis.call('ZCARD', key)
+  if n >= cap then
+    n = n - redis.call('ZREMRANGEBYSCORE', key, '-inf', str(now - window))
+    if n > cap then
+      redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1)
+      n = cap
+    end
+  end
   redis.call('PEXPIRE', key, ms(window))
-  return redis.call('ZCARD', key)
+  return n
 end
 
 -- Adaptive: end the counted period when now is past it, folding its total into the
@@ -61,7 +71,7 @@ local function roll(w, factor)
 end
 
 -- 1. Decode, and read every state before anything is charged.
-local checks, hashes = {}, {}
+local checks, hashes, ends = {}, {}, {}
 local a, k = 2, 1
 for i = 1, num(ARGV[1]) do
   local c = {key = KEYS[k], cost = num(ARGV[a]), strict = ARGV[a + 1] == '1',
@@ -89,10 +99,10 @@ for i = 1, num(ARGV[1]) do
   if not hashes[c.key] then
     local h, flat = {}, redis.call('HGETALL', c.key)
     for f = 1, #flat, 2 do
-      if string.sub(flat[f], 1, 1) == 'l' then h[flat[f]] = flat[f + 1]
+      if string.byte(flat[f]) == 108 then h[flat[f]] = flat[f + 1]  -- 'l'
       else h[flat[f]] = num(flat[f + 1]) end
     end
-    hashes[c.key] = h
+    hashes[c.key], ends[c.key] = h, {}
   end
   local h = hashes[c.key]
   for j = 1, nwin do
@@ -100,12 +110,13 @@ for i = 1, num(ARGV[1]) do
     local w = {p = p, period = num(p), emission = num(ARGV[a + 1]),
                tolerance = num(ARGV[a + 2]), threshold = num(ARGV[a + 3]),
                amount = num(ARGV[a + 4]), floor = num(ARGV[a + 5]), rise = num(ARGV[a + 6]),
-               tat = h['t' .. p] or 0, reported = h['r' .. p] or 0,
-               refused_count = h['n' .. p] or 0, refused = false, first = false, retry = 0}
+               tf = 't' .. p, rf = 'r' .. p, nf = 'n' .. p, lf = 'l' .. p,
+               refused = false, first = false, retry = 0}
+    w.tat, w.reported, w.refused_count = h[w.tf] or 0, h[w.rf] or 0, h[w.nf] or 0
     w.judged = w.amount
     w.adapt = c.factor > 0 and w.floor > 0 and w.amount > 0
     if w.adapt then
-      local i, acc, usual = string.match(h['l' .. p] or '', '^(%d+):(%d+):(%d+)$')
+      local i, acc, usual = string.match(h[w.lf] or '', '^(%d+):(%d+):(%d+)$')
       w.lidx, w.acc, w.usual = num(i), num(acc), num(usual)
       roll(w, c.factor)
       -- The amount the subject's normal allows, and the window judged by it.
@@ -161,14 +172,16 @@ for _, c in ipairs(checks) do
   local charge = not c.locked and (c.strict or accepted)
   for _, w in ipairs(c.windows) do
     if charge then
-      h['t' .. w.p] = math.min(w.new_tat, now + w.tolerance + w.period)
-      fields[#fields + 1], fields[#fields + 2] = 't' .. w.p, str(h['t' .. w.p])
+      local tat = math.min(w.new_tat, now + w.tolerance + w.period)
+      h[w.tf] = tat
+      fields[#fields + 1], fields[#fields + 2] = w.tf, str(tat)
     end
     if w.adapt then
       -- Only accepted units teach a window its subject's normal.
       if accepted then w.acc = w.acc + c.cost end
-      h['l' .. w.p] = str(w.lidx) .. ':' .. str(w.acc) .. ':' .. str(w.usual)
-      fields[#fields + 1], fields[#fields + 2] = 'l' .. w.p, h['l' .. w.p]
+      local learned = string.format('%d:%d:%d', w.lidx, w.acc, w.usual)
+      h[w.lf], ends[c.key][w.lf] = learned, w.lidx * w.period
+      fields[#fields + 1], fields[#fields + 2] = w.lf, learned
     end
     if w.refused and not c.locked then
       if w.reported <= now then
@@ -180,9 +193,9 @@ for _, c in ipairs(checks) do
         -- A new lock (after an unlock or lock_ttl) takes a new burst: restart the count.
         c.refused_units, w.refused_count = w.refused_count, 0
       end
-      h['r' .. w.p], h['n' .. w.p] = w.reported, w.refused_count
-      fields[#fields + 1], fields[#fields + 2] = 'r' .. w.p, str(w.reported)
-      fields[#fields + 1], fields[#fields + 2] = 'n' .. w.p, str(w.refused_count)
+      h[w.rf], h[w.nf] = w.reported, w.refused_count
+      fields[#fields + 1], fields[#fields + 2] = w.rf, str(w.reported)
+      fields[#fields + 1], fields[#fields + 2] = w.nf, str(w.refused_count)
     end
   end
   if #fields > 0 then redis.call('HSET', c.key, unpack(fields)) end
@@ -196,10 +209,11 @@ end
 for key, h in pairs(hashes) do
   local at = 0
   for f, v in pairs(h) do
-    local kind = string.sub(f, 1, 1)
-    if kind == 'l' then
-      at = math.max(at, num(string.match(v, '^(%d+)')) * num(string.sub(f, 2)) + LEARNED_KEEP)
-    elseif kind ~= 'n' then
+    local kind = string.byte(f)
+    if kind == 108 then  -- 'l': kept LEARNED_KEEP after the end of its period
+      local pend = ends[key][f] or num(string.match(v, '^(%d+)')) * num(string.sub(f, 2))
+      at = math.max(at, pend + LEARNED_KEEP)
+    elseif kind ~= 110 then  -- not 'n'
       at = math.max(at, v)
     end
   end
