@@ -12,7 +12,9 @@
 # cs/msg of run.sh (0 without perf).
 #
 # Usage: bench/compare-builds.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds K] [--messages M]
-#                                [--seconds S] [--limits shipped|single]
+#                                [--seconds S] [--limits shipped|single] [--pin]
+# --pin runs redis-server alone on the last CPU and everything else on the others, as
+# run.sh --pin does.
 # Both builds need the targets floodgate and store-bench; floodgate-bench and null-milter
 # come from NEW. Ports: REDIS_PORT (18380), OLD_PORT (18901), NEW_PORT (18902),
 # NULL_PORT (18903). Build an older commit with e.g.
@@ -20,7 +22,7 @@
 #     -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/old/build-perf --target floodgate store-bench
 set -euo pipefail
 
-[[ $# -ge 2 && "$1" != -h && "$1" != --help ]] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ $# -ge 2 && "$1" != -h && "$1" != --help ]] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 old="$(cd "$1" && pwd)"
 new="$(cd "$2" && pwd)"
 shift 2
@@ -28,12 +30,14 @@ rounds=3
 messages=10000
 seconds=3
 limits=shipped
+pin=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --messages) messages="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --limits) limits="$2"; shift 2 ;;
+    --pin) pin=1; shift ;;
     *) echo "compare-builds.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -65,7 +69,17 @@ require_free_port "$redis_port" redis-server REDIS_PORT
 require_free_port "${port[old]}" "floodgate (OLD)" OLD_PORT
 require_free_port "${port[new]}" "floodgate (NEW)" NEW_PORT
 require_free_port "${port[null]}" null-milter NULL_PORT
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+# --pin: redis-server alone on the last CPU, the milters and clients on the others.
+on_clients=(env)
+on_redis=(env)
+if [[ "$pin" == 1 ]]; then
+  cpus="$(nproc)"
+  [[ "$cpus" -ge 2 ]] && command -v taskset >/dev/null ||
+    { echo "compare-builds.sh: --pin needs 2 or more CPUs and taskset" >&2; exit 2; }
+  on_clients=(taskset -c "0-$((cpus - 2))")
+  on_redis=(taskset -c "$((cpus - 1))")
+fi
+"${on_redis[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
 pids+=($!)
 wait_for_port "$redis_port" redis-server "${pids[-1]}"
 for v in old new; do
@@ -78,12 +92,12 @@ backend = "redis"
 url = "redis://127.0.0.1:$redis_port/0"
 EOF
   bench_limits_toml "$limits" >>"$work/$v.toml"
-  "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
+  "${on_clients[@]}" "${build[$v]}/milter/floodgate" -f -e -c "$work/$v.toml" >"$work/$v.log" 2>&1 &
   pids+=($!)
   milter_pid[$v]=$!
   wait_for_port "${port[$v]}" "floodgate ($v)" "${pids[-1]}"
 done
-"$new/tools/null-milter" -p "inet:${port[null]}@127.0.0.1" >/dev/null 2>&1 &
+"${on_clients[@]}" "$new/tools/null-milter" -p "inet:${port[null]}@127.0.0.1" >/dev/null 2>&1 &
 pids+=($!)
 milter_pid[null]=$!
 wait_for_port "${port[null]}" null-milter "${pids[-1]}"
@@ -110,12 +124,12 @@ switches_during() {
 }
 rate() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(round(d.get("rcpt_decisions_per_s", d.get("checks_per_s", 0))))'; }
 milter() {  # target, sessions, messages
-  "$new/tools/floodgate-bench" --socket "inet:${port[$1]}@127.0.0.1" --sessions "$2" \
+  "${on_clients[@]}" "$new/tools/floodgate-bench" --socket "inet:${port[$1]}@127.0.0.1" --sessions "$2" \
     --messages "$3" --accounts 100000 --json | rate
 }
 store() {  # target, threads: checks/s, and store-bench's context switches per 100 checks
   local n
-  n="$(switches_during "" "${build[$1]}/tools/store-bench" --url "redis://127.0.0.1:$redis_port/0" \
+  n="$(switches_during "" "${on_clients[@]}" "${build[$1]}/tools/store-bench" --url "redis://127.0.0.1:$redis_port/0" \
     --threads "$2" --seconds "$seconds" --subjects 100000)"
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); n = int(sys.argv[2])
 print(round(d["checks_per_s"]), n * 100 // max(1, d["checks"]))' "$work/cs.out" "$n"
@@ -123,6 +137,7 @@ print(round(d["checks_per_s"]), n * 100 // max(1, d["checks"]))' "$work/cs.out" 
 
 read -r load _ </proc/loadavg
 echo "load average before the runs: $load on $(nproc) cores"
+[[ "$pin" == 0 ]] || echo "pinned: redis-server on CPU ${on_redis[2]}, the rest on CPU ${on_clients[2]}"
 for r in $(seq 1 "$rounds"); do
   for v in null old new; do
     single=$((messages < 2000 ? messages : 2000))

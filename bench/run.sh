@@ -16,8 +16,12 @@
 # is under 2 ms (the target "p99 RCPT latency < 2 ms at half load").
 #
 # Usage: bench/run.sh [--build DIR] [--sessions N] [--messages M] [--rcpts R] [--rounds K]
-#                     [--accounts A] [--store memory|redis] [--postfix] [--keep DIR]
-#                     [-- BENCH-ARGS...]
+#                     [--accounts A] [--store memory|redis] [--pin] [--postfix]
+#                     [--keep DIR] [-- BENCH-ARGS...]
+# --pin (with --store redis, 2 or more CPUs): redis-server runs alone on the last CPU and
+# everything else (client, null-milter, floodgates) on the others, as when Redis has a
+# host or a core of its own; without it all share every CPU, and Redis' own work per check
+# takes CPU from the client and the milters, which the do-nothing milter never pays.
 # Everything after "--" goes to every floodgate-bench run unchanged. Ports come from the
 # environment: NULL_PORT (18898), FG_PORT (18899, shipped limits), FG1_PORT (18897, one
 # limit), REDIS_PORT (18379).
@@ -40,6 +44,7 @@ accounts=100000
 store=memory
 keep=""
 postfix=0
+pin=0
 extra=()
 null_port="${NULL_PORT:-18898}"
 fg_port="${FG_PORT:-18899}"
@@ -57,8 +62,9 @@ while [[ $# -gt 0 ]]; do
     --store) store="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
     --postfix) postfix=1; shift ;;
+    --pin) pin=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -75,6 +81,16 @@ for bin in "$bench" "$null_milter" "$floodgate"; do
 done
 command -v python3 >/dev/null || { echo "run.sh: needs python3 to read the JSON reports" >&2; exit 2; }
 
+# Command prefixes that place a process on CPUs (--pin), or nothing.
+on_clients=(env)
+on_redis=(env)
+if [[ "$pin" == 1 ]]; then
+  cpus="$(nproc)"
+  [[ "$store" == redis && "$cpus" -ge 2 ]] || { echo "run.sh: --pin needs --store redis and 2 or more CPUs" >&2; exit 2; }
+  command -v taskset >/dev/null || { echo "run.sh: --pin needs taskset (util-linux)" >&2; exit 2; }
+  on_clients=(taskset -c "0-$((cpus - 2))")
+  on_redis=(taskset -c "$((cpus - 1))")
+fi
 work="${keep:-$(mktemp -d /tmp/floodgate-bench.XXXXXX)}"
 mkdir -p "$work"
 pids=()
@@ -91,22 +107,36 @@ me=run.sh
 source "$here/common.sh"
 
 ctxt() { awk '$1 == "ctxt" {print $2}' /proc/stat; }  # context switches since boot, all CPUs
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+# CPU time (user + system) a process has used, in microseconds; 0 for no process.
+cpu_us() { [[ -z "$1" ]] && echo 0 || awk -v t="$tick_us" '{print ($14 + $15) * t}' "/proc/$1/stat"; }
+# CPU time of this shell's finished children (the clients), in microseconds.
+children_us() { times | awk 'NR == 2 {
+  n = split($1 " " $2, p, " "); s = 0
+  for (i = 1; i <= n; i++) { split(p[i], a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] }
+  printf "%.0f\n", s * 1000000 }'; }
+declare -A daemon_pid  # run name -> the milter process it talks to
 
 run_bench() {  # name, port, round
-  local before
+  local before milter0 redis0 client0
   before="$(ctxt)"
-  "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
+  milter0="$(cpu_us "${daemon_pid[$1]}")"
+  redis0="$(cpu_us "${redis_pid:-}")"
+  client0="$(children_us)"
+  "${on_clients[@]}" "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
     --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1.$3.json" ||
     echo "run.sh: $1: floodgate-bench reported errors (see $work/$1.$3.json)" >&2
   echo $(($(ctxt) - before)) >"$work/$1.$3.ctxt"
+  echo "$(($(cpu_us "${daemon_pid[$1]}") - milter0)) $(($(cpu_us "${redis_pid:-}") - redis0))" \
+    "$(($(children_us) - client0))" >"$work/$1.$3.cpu"
   local single=$((messages < 2000 ? messages : 2000))
-  "$bench" --socket "inet:$2@127.0.0.1" --sessions 1 --messages "$single" \
+  "${on_clients[@]}" "$bench" --socket "inet:$2@127.0.0.1" --sessions 1 --messages "$single" \
     --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1-single.$3.json" ||
     echo "run.sh: $1: single-session floodgate-bench reported errors" >&2
 }
 
 run_half() {  # name, port, round, messages/s
-  "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
+  "${on_clients[@]}" "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
     --rcpts "$rcpts" --accounts "$accounts" --rate "$4" --json "${extra[@]}" \
     >"$work/$1-half.$3.json" ||
     echo "run.sh: $1: half-load floodgate-bench reported errors (see $work/$1-half.$3.json)" >&2
@@ -130,9 +160,10 @@ EOF
 if [[ "$store" == redis ]]; then
   command -v redis-server >/dev/null || { echo "run.sh: --store redis needs redis-server" >&2; exit 2; }
   require_free_port "$redis_port" redis-server REDIS_PORT
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+  "${on_redis[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize no >"$work/redis.log" 2>&1 &
   pids+=($!)
+  redis_pid=$!
   wait_for_port "$redis_port" redis-server "${pids[-1]}"
 fi
 write_toml "$work/floodgate.toml" "$fg_port" shipped
@@ -141,18 +172,22 @@ write_toml "$work/onelimit.toml" "$fg1_port" single
 require_free_port "$null_port" null-milter NULL_PORT
 require_free_port "$fg_port" floodgate FG_PORT
 require_free_port "$fg1_port" "floodgate (one limit)" FG1_PORT
-"$null_milter" -p "inet:$null_port@127.0.0.1" >"$work/null-milter.log" 2>&1 &
+"${on_clients[@]}" "$null_milter" -p "inet:$null_port@127.0.0.1" >"$work/null-milter.log" 2>&1 &
 pids+=($!)
+daemon_pid[null]=$!
 wait_for_port "$null_port" null-milter "${pids[-1]}"
-"$floodgate" -f -e -c "$work/floodgate.toml" >"$work/floodgate.log" 2>&1 &
+"${on_clients[@]}" "$floodgate" -f -e -c "$work/floodgate.toml" >"$work/floodgate.log" 2>&1 &
 pids+=($!)
+daemon_pid[floodgate]=$!
 wait_for_port "$fg_port" floodgate "${pids[-1]}"
-"$floodgate" -f -e -c "$work/onelimit.toml" >"$work/onelimit.log" 2>&1 &
+"${on_clients[@]}" "$floodgate" -f -e -c "$work/onelimit.toml" >"$work/onelimit.log" 2>&1 &
 pids+=($!)
+daemon_pid[onelimit]=$!
 wait_for_port "$fg1_port" "floodgate (one limit)" "${pids[-1]}"
 
 read -r load _ </proc/loadavg
 echo "load average before the runs: $load on $(nproc) cores" >&2
+[[ "$pin" == 0 ]] || echo "pinned: redis-server on CPU ${on_redis[2]}, everything else on CPU ${on_clients[2]}" >&2
 calls=""
 calls1=""
 commandstats() { redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' | grep '^cmdstat_'; }
@@ -180,6 +215,8 @@ def median_run(name):
         try:
             with open(f"{work}/{name}.{k}.ctxt") as f:
                 runs[-1]["ctxt"] = int(f.read())
+            with open(f"{work}/{name}.{k}.cpu") as f:
+                runs[-1]["cpu"] = [int(x) for x in f.read().split()]
         except FileNotFoundError:
             pass
     runs.sort(key=lambda r: r["rcpt_decisions_per_s"])
@@ -190,6 +227,7 @@ rates = {}
 targets = (("null-milter", "null"), (f"floodgate/{store}", "floodgate"),
            (f"  1 limit", "onelimit"))
 print("floodgate: shipped limits (account 3 windows + ip); 1 limit: one account window")
+cpu_rows = []
 for label, name in targets:
     for suffix, n in (("", sessions), ("-single", "1")):
         r, all_rates = median_run(name + suffix)
@@ -203,12 +241,22 @@ for label, name in targets:
               f"{rc.get('p50_us', 0):>11.1f} {rc.get('p99_us', 0):>8.1f} "
               f"{rc.get('p999_us', 0):>8.1f} {rc.get('max_us', 0):>8.1f} {errors:>6} {cs:>7}")
         rates[name + suffix] = r["rcpt_decisions_per_s"]
+        if "cpu" in r and r.get("messages"):
+            cpu_rows.append((label, n, [us / r["messages"] for us in r["cpu"]]))
 for name, what in (("floodgate", "shipped limits"), ("onelimit", "1 limit")):
     for suffix, n in (("", sessions), ("-single", "1")):
         base = rates["null" + suffix]
         ratio = rates[name + suffix] / base if base else 0
         print(f"floodgate/{store} ({what}) / null-milter, {n} session(s): {ratio:.2f} of the "
               f"baseline's decisions/s (medians of {rounds} rounds)")
+# Where the CPU goes (the same median runs): when the machine's CPUs are all busy, the
+# decisions/s of two targets stand in the inverse ratio of their CPU per message.
+print(f"CPU per message, {sessions}-session runs (user + system, us): "
+      f"{'milter':>8} {'redis':>8} {'client':>8} {'total':>8}")
+for label, n, (milter, redis, client) in cpu_rows:
+    if n == sessions:
+        print(f"  {label:<18} {milter:>29.1f} {redis:>8.1f} {client:>8.1f} "
+              f"{milter + redis + client:>8.1f}")
 EOF
 if [[ "$store" == redis ]]; then
   python3 - "$work" "$rounds" "$calls" "$calls1" <<'EOF'
