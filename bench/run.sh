@@ -110,25 +110,28 @@ ctxt() { awk '$1 == "ctxt" {print $2}' /proc/stat; }  # context switches since b
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 # CPU time (user + system) a process has used, in microseconds; 0 for no process.
 cpu_us() { [[ -z "$1" ]] && echo 0 || awk -v t="$tick_us" '{print ($14 + $15) * t}' "/proc/$1/stat"; }
-# CPU time of this shell's finished children (the clients), in microseconds.
-children_us() { times | awk 'NR == 2 {
+# CPU time of this shell's finished children (the clients) in microseconds, from what
+# `times` wrote to file $1 (it must run in this shell: a subshell has no children).
+children_us() { awk 'NR == 2 {
   n = split($1 " " $2, p, " "); s = 0
   for (i = 1; i <= n; i++) { split(p[i], a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] }
-  printf "%.0f\n", s * 1000000 }'; }
+  printf "%.0f\n", s * 1000000 }' "$1"; }
 declare -A daemon_pid  # run name -> the milter process it talks to
 
 run_bench() {  # name, port, round
-  local before milter0 redis0 client0
+  local before milter0 redis0
   before="$(ctxt)"
   milter0="$(cpu_us "${daemon_pid[$1]}")"
   redis0="$(cpu_us "${redis_pid:-}")"
-  client0="$(children_us)"
+  times >"$work/times.before"
   "${on_clients[@]}" "$bench" --socket "inet:$2@127.0.0.1" --sessions "$sessions" --messages "$messages" \
     --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1.$3.json" ||
     echo "run.sh: $1: floodgate-bench reported errors (see $work/$1.$3.json)" >&2
+  times >"$work/times.after"
   echo $(($(ctxt) - before)) >"$work/$1.$3.ctxt"
   echo "$(($(cpu_us "${daemon_pid[$1]}") - milter0)) $(($(cpu_us "${redis_pid:-}") - redis0))" \
-    "$(($(children_us) - client0))" >"$work/$1.$3.cpu"
+    "$(($(children_us "$work/times.after") - $(children_us "$work/times.before")))" \
+    >"$work/$1.$3.cpu"
   local single=$((messages < 2000 ? messages : 2000))
   "${on_clients[@]}" "$bench" --socket "inet:$2@127.0.0.1" --sessions 1 --messages "$single" \
     --rcpts "$rcpts" --accounts "$accounts" --json "${extra[@]}" >"$work/$1-single.$3.json" ||
@@ -251,11 +254,11 @@ for name, what in (("floodgate", "shipped limits"), ("onelimit", "1 limit")):
               f"baseline's decisions/s (medians of {rounds} rounds)")
 # Where the CPU goes (the same median runs): when the machine's CPUs are all busy, the
 # decisions/s of two targets stand in the inverse ratio of their CPU per message.
-print(f"CPU per message, {sessions}-session runs (user + system, us): "
-      f"{'milter':>8} {'redis':>8} {'client':>8} {'total':>8}")
+print(f"CPU per message in the {sessions}-session runs above (user + system, us):")
+print(f"{'target':<18} {'milter':>8} {'redis':>8} {'client':>8} {'total':>8}")
 for label, n, (milter, redis, client) in cpu_rows:
     if n == sessions:
-        print(f"  {label:<18} {milter:>29.1f} {redis:>8.1f} {client:>8.1f} "
+        print(f"{label:<18} {milter:>8.1f} {redis:>8.1f} {client:>8.1f} "
               f"{milter + redis + client:>8.1f}")
 EOF
 if [[ "$store" == redis ]]; then
