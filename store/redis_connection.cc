@@ -56,12 +56,14 @@ bool ReconnectGate::TryAttempt(Deadline now) {
 // its Steps out) are shared with the callers' threads under mu_: when the connection is
 // up and idle, a command is written at once from the caller's thread with a non-blocking
 // send(2), which saves waking the io thread for it, and Execute() reads the reply too
-// (ExecuteDirect()); commands that arrive behind others are written together by the io
-// thread, woken once for all of them. Whoever reads matches replies under mu_; the io
-// thread parses outside it (no caller touches the parser while it reads), a caller under
-// it (so that a Fail() meanwhile cannot reset the parser under it). The io thread does
-// everything else (connecting, failing, the rest of a partial write). Callbacks never
-// run under mu_: they may Submit() again.
+// (ExecuteDirect()); commands that arrive behind others are written together, by
+// whoever reads the replies of those in flight right after reading them
+// (FlushAfterRepliesLocked()), or by the io thread woken once for all of them when none
+// are in flight. Whoever reads matches replies under mu_; the io thread parses outside
+// it (no caller touches the parser while it reads), a caller under it (so that a Fail()
+// meanwhile cannot reset the parser under it). The io thread does everything else
+// (connecting, failing, the rest of a partial write). Callbacks never run under mu_: they
+// may Submit() again.
 class RedisConnection::Impl {
  public:
   Impl(RedisUrl url, Options options)
@@ -103,10 +105,14 @@ class RedisConnection::Impl {
         const bool idle = mux_.in_flight() == 0 && mux_.waiting() == 0;
         mux_.Add({std::move(wire), deadline, std::move(done)});
         PerformLocked(own_.NeedReader());
-        // Alone: send it now (nothing waits that could have expired). Behind others: the
-        // io thread sends everything that queued up in one write, woken once for all.
+        // Alone: send it now (nothing waits that could have expired). Behind commands
+        // still unanswered (or a write still going out): whoever reads their replies (or
+        // finishes that write) sends everything that queued up meanwhile in one write,
+        // and nobody is woken for it. Otherwise the io thread is, once for all.
         if (idle) {
           FlushLocked(now, expired);
+        } else if (mux_.in_flight() > 0 || writing_) {
+          // FlushAfterRepliesLocked() or WriteRest() sends it.
         } else if (!flush_posted_) {
           flush_posted_ = true;
           asio::post(io_, [this] {
@@ -239,6 +245,7 @@ class RedisConnection::Impl {
     }
     {
       std::lock_guard lock(mu_);
+      if (!fail && own_.Holds(claim)) FlushAfterRepliesLocked(done);
       const ReadOwnership::Steps steps =
           fail ? own_.Failed(claim) : own_.Release(claim, BusyLocked());
       // Fail() ran while this thread read: it shut the socket down and left closing it
@@ -274,6 +281,13 @@ class RedisConnection::Impl {
     }
     replies_.clear();
     return matched;
+  }
+
+  // Sends the commands that queued up behind unanswered ones (Submit() left them for
+  // whoever reads the replies): after a read, with the io thread or the reading caller
+  // awake anyway. Expired ones go to `done`.
+  void FlushAfterRepliesLocked(std::vector<Completion>& done) {
+    if (mux_.waiting() > 0 && state_ == State::kConnected) FlushLocked(SteadyClock::now(), done);
   }
 
   void PostFailLocked(std::string why) {
@@ -576,6 +590,7 @@ class RedisConnection::Impl {
         // Nothing in flight: the io thread stops watching the socket, so that the next
         // caller may read its reply itself.
         if (!fail) {
+          FlushAfterRepliesLocked(done_);
           steps = own_.IoReadDone(BusyLocked());
           PerformLocked(steps);
         }

@@ -5,14 +5,16 @@
 // A command that finds the connection idle is written at once from the caller's thread,
 // and Execute() then reads its reply itself, waiting no longer than its deadline: one
 // wake-up of the caller per round trip, none of the io thread. Commands that arrive
-// behind others queue up and go out together in one write by the io thread, woken once
-// for all of them (auto-pipelining); their callers wait on a OneShot (one_shot.h), and
-// the io thread (or the caller reading at the time) completes them. When nothing is in flight the
-// io thread stops watching the socket, so the next caller can read its own reply; a server that
-// closed the idle connection is noticed before that caller's command is sent. What is written,
-// which reply answers which command and what a lost connection fails is decided by
-// RedisMultiplexer, which owns no socket; this class moves the bytes, connects and reconnects.
-// hiredis is used only to parse RESP.
+// behind others queue up and go out together in one write (auto-pipelining): behind
+// unanswered commands, by whoever reads their replies, right after it has read them (the
+// io thread, or a caller reading its own), so nobody is woken just to write; otherwise by
+// the io thread, woken once for all of them. Their callers wait on a OneShot
+// (one_shot.h), and whoever reads completes them. When nothing is in flight the io thread
+// stops watching the socket, so the next caller can read its own reply; a server that
+// closed the idle connection is noticed before that caller's command is sent. What is
+// written, which reply answers which command and what a lost connection fails is decided
+// by RedisMultiplexer, which owns no socket; this class moves the bytes, connects and
+// reconnects. hiredis is used only to parse RESP.
 //
 // It connects lazily, on the first command, and after a failure reconnects on the next
 // command at most once per backoff period; while it may not reconnect, commands fail at

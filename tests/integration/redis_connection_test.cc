@@ -180,5 +180,47 @@ TEST_F(RedisConnectionTest, AConnectionLostWhileACallerReadsFailsItsCommandAndRe
   EXPECT_EQ(again->str, "PONG");
 }
 
+// A command that arrives behind an unanswered one is not written at once, and nobody is
+// woken to write it: whoever reads the earlier reply sends it right after. Here the io
+// thread reads (the earlier command was submitted without a waiting caller); the later
+// one must still be sent and answered, long before its deadline.
+TEST_F(RedisConnectionTest, ACommandBehindAnUnansweredOneIsSentOnceTheIoThreadReadsItsReply) {
+  RedisConnection conn(ParseOrDie(server_->unix_url()));
+  ASSERT_TRUE(conn.Execute({"PING"}, In(std::chrono::seconds(5))).ok());  // connected, idle
+  std::promise<bool> blpop_done;
+  // Redis answers BLPOP on an empty list after its timeout (300 ms), with nil.
+  conn.Submit(EncodeCommand({"BLPOP", "empty", "0.3"}), In(std::chrono::seconds(5)),
+              [&](Result<RedisReply> r) { blpop_done.set_value(r.ok()); });
+  auto ping = conn.Execute({"PING"}, In(std::chrono::seconds(10)));
+  ASSERT_TRUE(ping.ok()) << ping.error().message();
+  EXPECT_EQ(ping->str, "PONG");
+  auto first = blpop_done.get_future();
+  ASSERT_EQ(first.wait_for(std::chrono::seconds(0)), std::future_status::ready);  // in order
+  EXPECT_TRUE(first.get());
+}
+
+// The same when the earlier command's caller reads its own reply: it sends what queued up
+// behind it before it returns.
+TEST_F(RedisConnectionTest, ACommandBehindAnUnansweredOneIsSentOnceItsCallerReadsItsReply) {
+  RedisConnection conn(ParseOrDie(server_->unix_url()));
+  RedisConnection watcher(ParseOrDie(server_->unix_url()));
+  ASSERT_TRUE(conn.Execute({"PING"}, In(std::chrono::seconds(5))).ok());  // connected, idle
+  std::thread blocked([&] {
+    auto r = conn.Execute({"BLPOP", "empty", "0.5"}, In(std::chrono::seconds(10)));
+    EXPECT_TRUE(r.ok());
+  });
+  // Until Redis holds the BLPOP (it counts its client as blocked), so the PING below
+  // queues behind it.
+  for (;;) {
+    auto info = watcher.Execute({"INFO", "clients"}, In(std::chrono::seconds(5)));
+    ASSERT_TRUE(info.ok());
+    if (info->str.find("blocked_clients:1") != std::string::npos) break;
+  }
+  auto ping = conn.Execute({"PING"}, In(std::chrono::seconds(10)));
+  blocked.join();
+  ASSERT_TRUE(ping.ok()) << ping.error().message();
+  EXPECT_EQ(ping->str, "PONG");
+}
+
 }  // namespace
 }  // namespace floodgate::store
