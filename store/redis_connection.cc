@@ -111,8 +111,10 @@ class RedisConnection::Impl {
         // and nobody is woken for it. Otherwise the io thread is, once for all.
         if (idle) {
           FlushLocked(now, expired);
-        } else if (mux_.in_flight() > 0 || writing_) {
-          // FlushAfterRepliesLocked() or WriteRest() sends it.
+        } else if ((mux_.in_flight() > 0 || writing_) && mux_.waiting() < mux_.in_flight()) {
+          // FlushAfterRepliesLocked() or WriteRest() sends it. Once as many wait as are in
+          // flight, the io thread sends them now: Redis then has the next batch at hand
+          // when it is done with this one.
         } else if (!flush_posted_) {
           flush_posted_ = true;
           asio::post(io_, [this] {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -180,28 +181,48 @@ TEST_F(RedisConnectionTest, AConnectionLostWhileACallerReadsFailsItsCommandAndRe
   EXPECT_EQ(again->str, "PONG");
 }
 
-// A command that arrives behind an unanswered one is not written at once, and nobody is
-// woken to write it: whoever reads the earlier reply sends it right after. Here the io
-// thread reads (the earlier command was submitted without a waiting caller); the later
+// Until Redis holds a client blocked in BLPOP with more commands of it read but not yet
+// run (CLIENT LIST: flags b..., qbuf > 0): then those commands are in flight.
+void WaitUntilBlockedWithCommandsBehind(RedisConnection& watcher) {
+  for (;;) {
+    auto list = watcher.Execute({"CLIENT", "LIST"}, In(std::chrono::seconds(5)));
+    ASSERT_TRUE(list.ok());
+    std::istringstream lines(list->str);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(" flags=b") != std::string::npos &&  // b: blocked (U: a Unix socket)
+          line.find(" qbuf=0 ") == std::string::npos) {
+        return;
+      }
+    }
+  }
+}
+
+// A command that arrives behind unanswered ones, while no more wait than are in flight, is
+// not written at once and wakes nobody: whoever reads the earlier replies sends it right
+// after. Here the io thread reads (the earlier commands have no waiting caller); the later
 // one must still be sent and answered, long before its deadline.
-TEST_F(RedisConnectionTest, ACommandBehindAnUnansweredOneIsSentOnceTheIoThreadReadsItsReply) {
+TEST_F(RedisConnectionTest, ACommandBehindUnansweredOnesIsSentOnceTheIoThreadReadsTheirReplies) {
   RedisConnection conn(ParseOrDie(server_->unix_url()));
+  RedisConnection watcher(ParseOrDie(server_->unix_url()));
   ASSERT_TRUE(conn.Execute({"PING"}, In(std::chrono::seconds(5))).ok());  // connected, idle
   std::promise<bool> blpop_done;
-  // Redis answers BLPOP on an empty list after its timeout (300 ms), with nil.
+  // Redis answers BLPOP on an empty list after its timeout (300 ms), with nil, and runs
+  // the PING sent behind it only then.
   conn.Submit(EncodeCommand({"BLPOP", "empty", "0.3"}), In(std::chrono::seconds(5)),
               [&](Result<RedisReply> r) { blpop_done.set_value(r.ok()); });
-  auto ping = conn.Execute({"PING"}, In(std::chrono::seconds(10)));
+  conn.Submit(EncodeCommand({"PING"}), In(std::chrono::seconds(5)), [](Result<RedisReply>) {});
+  WaitUntilBlockedWithCommandsBehind(watcher);  // two in flight
+  auto ping = conn.Execute({"ECHO", "behind"}, In(std::chrono::seconds(10)));
   ASSERT_TRUE(ping.ok()) << ping.error().message();
-  EXPECT_EQ(ping->str, "PONG");
+  EXPECT_EQ(ping->str, "behind");
   auto first = blpop_done.get_future();
   ASSERT_EQ(first.wait_for(std::chrono::seconds(0)), std::future_status::ready);  // in order
   EXPECT_TRUE(first.get());
 }
 
-// The same when the earlier command's caller reads its own reply: it sends what queued up
-// behind it before it returns.
-TEST_F(RedisConnectionTest, ACommandBehindAnUnansweredOneIsSentOnceItsCallerReadsItsReply) {
+// The same when the first command's caller reads its own reply: it sends what queued up
+// behind before it returns.
+TEST_F(RedisConnectionTest, ACommandBehindUnansweredOnesIsSentOnceTheirCallerReadsTheReply) {
   RedisConnection conn(ParseOrDie(server_->unix_url()));
   RedisConnection watcher(ParseOrDie(server_->unix_url()));
   ASSERT_TRUE(conn.Execute({"PING"}, In(std::chrono::seconds(5))).ok());  // connected, idle
@@ -209,17 +230,18 @@ TEST_F(RedisConnectionTest, ACommandBehindAnUnansweredOneIsSentOnceItsCallerRead
     auto r = conn.Execute({"BLPOP", "empty", "0.5"}, In(std::chrono::seconds(10)));
     EXPECT_TRUE(r.ok());
   });
-  // Until Redis holds the BLPOP (it counts its client as blocked), so the PING below
-  // queues behind it.
+  // Until Redis holds the BLPOP: then the caller reads, and the PING goes out behind it.
   for (;;) {
     auto info = watcher.Execute({"INFO", "clients"}, In(std::chrono::seconds(5)));
     ASSERT_TRUE(info.ok());
     if (info->str.find("blocked_clients:1") != std::string::npos) break;
   }
-  auto ping = conn.Execute({"PING"}, In(std::chrono::seconds(10)));
+  conn.Submit(EncodeCommand({"PING"}), In(std::chrono::seconds(5)), [](Result<RedisReply>) {});
+  WaitUntilBlockedWithCommandsBehind(watcher);  // two in flight
+  auto echo = conn.Execute({"ECHO", "behind"}, In(std::chrono::seconds(10)));
   blocked.join();
-  ASSERT_TRUE(ping.ok()) << ping.error().message();
-  EXPECT_EQ(ping->str, "PONG");
+  ASSERT_TRUE(echo.ok()) << echo.error().message();
+  EXPECT_EQ(echo->str, "behind");
 }
 
 }  // namespace
