@@ -73,6 +73,23 @@ EOF
   esac
 }
 
+# Command prefixes that place processes on CPUs. With $1 = 1 (--pin): redis-server alone
+# on the last CPU ("${on_redis[@]}"), everything else on the others ("${on_clients[@]}");
+# otherwise both leave a process where the scheduler puts it.
+pin_cpus() {
+  on_clients=(env)
+  on_redis=(env)
+  [[ "$1" == 1 ]] || return 0
+  local cpus
+  cpus="$(nproc)"
+  if [[ "$cpus" -lt 2 ]] || ! command -v taskset >/dev/null; then
+    echo "$me: --pin needs 2 or more CPUs and taskset (util-linux)" >&2
+    exit 2
+  fi
+  on_clients=(taskset -c "0-$((cpus - 2))")
+  on_redis=(taskset -c "$((cpus - 1))")
+}
+
 wait_for_port() {  # port, name, pid: until the daemon `pid` listens on 127.0.0.1:port
   local i
   for i in $(seq 1 100); do

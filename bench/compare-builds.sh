@@ -69,16 +69,7 @@ require_free_port "$redis_port" redis-server REDIS_PORT
 require_free_port "${port[old]}" "floodgate (OLD)" OLD_PORT
 require_free_port "${port[new]}" "floodgate (NEW)" NEW_PORT
 require_free_port "${port[null]}" null-milter NULL_PORT
-# --pin: redis-server alone on the last CPU, the milters and clients on the others.
-on_clients=(env)
-on_redis=(env)
-if [[ "$pin" == 1 ]]; then
-  cpus="$(nproc)"
-  [[ "$cpus" -ge 2 ]] && command -v taskset >/dev/null ||
-    { echo "compare-builds.sh: --pin needs 2 or more CPUs and taskset" >&2; exit 2; }
-  on_clients=(taskset -c "0-$((cpus - 2))")
-  on_redis=(taskset -c "$((cpus - 1))")
-fi
+pin_cpus "$pin"
 "${on_redis[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
 pids+=($!)
 wait_for_port "$redis_port" redis-server "${pids[-1]}"

@@ -81,16 +81,7 @@ for bin in "$bench" "$null_milter" "$floodgate"; do
 done
 command -v python3 >/dev/null || { echo "run.sh: needs python3 to read the JSON reports" >&2; exit 2; }
 
-# Command prefixes that place a process on CPUs (--pin), or nothing.
-on_clients=(env)
-on_redis=(env)
-if [[ "$pin" == 1 ]]; then
-  cpus="$(nproc)"
-  [[ "$store" == redis && "$cpus" -ge 2 ]] || { echo "run.sh: --pin needs --store redis and 2 or more CPUs" >&2; exit 2; }
-  command -v taskset >/dev/null || { echo "run.sh: --pin needs taskset (util-linux)" >&2; exit 2; }
-  on_clients=(taskset -c "0-$((cpus - 2))")
-  on_redis=(taskset -c "$((cpus - 1))")
-fi
+[[ "$pin" == 0 || "$store" == redis ]] || { echo "run.sh: --pin needs --store redis" >&2; exit 2; }
 work="${keep:-$(mktemp -d /tmp/floodgate-bench.XXXXXX)}"
 mkdir -p "$work"
 pids=()
@@ -105,6 +96,7 @@ trap cleanup EXIT
 me=run.sh
 # shellcheck source=common.sh
 source "$here/common.sh"
+pin_cpus "$pin"
 
 ctxt() { awk '$1 == "ctxt" {print $2}' /proc/stat; }  # context switches since boot, all CPUs
 tick_us=$((1000000 / $(getconf CLK_TCK)))

@@ -106,15 +106,16 @@ class RedisConnection::Impl {
         mux_.Add({std::move(wire), deadline, std::move(done)});
         PerformLocked(own_.NeedReader());
         // Alone: send it now (nothing waits that could have expired). Behind commands
-        // still unanswered (or a write still going out): whoever reads their replies (or
-        // finishes that write) sends everything that queued up meanwhile in one write,
-        // and nobody is woken for it. Otherwise the io thread is, once for all.
+        // still unanswered (in flight: written or being written), while fewer wait than
+        // are in flight: whoever reads their replies (FlushAfterRepliesLocked()) or
+        // finishes their write (WriteRest()) sends everything that queued up meanwhile
+        // in one write, and nobody is woken for it. Once as many wait as are in flight,
+        // the io thread is, once for all: Redis then has the next batch at hand when it
+        // is done with this one.
         if (idle) {
           FlushLocked(now, expired);
-        } else if ((mux_.in_flight() > 0 || writing_) && mux_.waiting() < mux_.in_flight()) {
-          // FlushAfterRepliesLocked() or WriteRest() sends it. Once as many wait as are in
-          // flight, the io thread sends them now: Redis then has the next batch at hand
-          // when it is done with this one.
+        } else if (mux_.waiting() < mux_.in_flight()) {
+          // Left for the reader, as above.
         } else if (!flush_posted_) {
           flush_posted_ = true;
           asio::post(io_, [this] {
